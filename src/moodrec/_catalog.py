@@ -1,0 +1,321 @@
+"""Reading and validating catalogs (CSV files and DataFrames).
+
+A catalog is a table of songs with at least ``title``, ``artist`` and
+``blurb``.  Every other column is kept.  Validation reports every problem at
+once, with rows and columns, and never drops a row silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import CatalogError, CatalogProblem
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "LIST_COLUMNS",
+    "read_catalog",
+    "validate_catalog",
+    "bundled_catalog_path",
+    "load_songs",
+    "split_list",
+    "make_song_id",
+]
+
+REQUIRED_COLUMNS = ("title", "artist", "blurb")
+#: Columns that hold ``;``-separated lists.
+LIST_COLUMNS = ("themes", "moods")
+#: Columns that are text whenever present.
+TEXT_COLUMNS = ("song_id", "title", "title_ko", "artist", "artist_ko", "album", "blurb")
+_SONG_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+CatalogLike = Union[pd.DataFrame, str, os.PathLike]
+
+
+def bundled_catalog_path() -> Path:
+    """Path of the bundled ``songs.csv``.
+
+    In an installed wheel it is package data (``moodrec/data/songs.csv``); in
+    a source checkout installed in editable mode it is the repository's
+    ``data/songs.csv``, the catalog's source of truth.
+    """
+    packaged = resources.files("moodrec").joinpath("data").joinpath("songs.csv")
+    if packaged.is_file():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "data" / "songs.csv"
+    if checkout.is_file():
+        return checkout
+    raise CatalogError(  # pragma: no cover - only a broken install gets here
+        "the bundled catalog songs.csv is missing from this installation of moodrec"
+    )
+
+
+def load_songs() -> pd.DataFrame:
+    """A fresh copy of the bundled catalog, as a DataFrame.
+
+    >>> songs = load_songs()
+    >>> {"song_id", "title", "artist", "blurb"} <= set(songs.columns)
+    True
+    """
+    return validate_catalog(read_catalog(bundled_catalog_path()))
+
+
+def split_list(value: Any) -> list[str]:
+    """Split a ``;``-separated cell into its items (blank items dropped).
+
+    >>> split_list("tearjerker; ballad;")
+    ['tearjerker', 'ballad']
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [item.strip() for item in str(value).split(";") if item.strip()]
+
+
+def make_song_id(artist: str, title: str) -> str:
+    """A readable, stable slug for a song without an id.
+
+    >>> make_song_id("BEN", "Lonely night")
+    'ben-lonely-night'
+    """
+    text = unicodedata.normalize("NFKC", f"{artist} {title}").casefold()
+    slug = re.sub(r"[^\w]+", "-", text).strip("-_").replace("_", "-")
+    return slug or "song"
+
+
+def read_catalog(source: CatalogLike) -> pd.DataFrame:
+    """Read a catalog from a CSV path or copy a DataFrame, without validating.
+
+    CSV files are read strictly: UTF-8 (a byte-order mark is allowed), every
+    row with as many fields as the header.  Anything else is a
+    :class:`CatalogError` naming the lines.
+    """
+    if isinstance(source, pd.DataFrame):
+        return source.copy(deep=True)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"songs must be a pandas DataFrame or a path to a CSV file, got {type(source).__name__}"
+        )
+    path = Path(source)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(f"catalog file not found: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise CatalogError(f"catalog path is a directory, not a CSV file: {str(path)!r}") from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog file {str(path)!r}: {exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"catalog file {str(path)!r} is not valid UTF-8 (byte {exc.start}, line {line}); "
+            "save it as UTF-8"
+        ) from None
+    return _parse_csv(text, str(path))
+
+
+def _parse_csv(text: str, name: str) -> pd.DataFrame:
+    if not text.strip():
+        raise CatalogError(f"catalog file {name!r} is empty: it needs a header and at least one song")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise CatalogError(f"catalog file {name!r}: malformed header: {exc}") from None
+    header = [h.strip() for h in header]
+    problems: list[CatalogProblem] = []
+    seen: set[str] = set()
+    for h in header:
+        if not h:
+            problems.append(CatalogProblem("the header has an empty column name", line=1))
+        elif h in seen:
+            problems.append(CatalogProblem("the header names this column twice", column=h, line=1))
+        seen.add(h)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not fields:
+                continue  # a blank line is not a song
+            if len(fields) != len(header):
+                problems.append(
+                    CatalogProblem(
+                        f"has {len(fields)} fields, the header has {len(header)}",
+                        row=len(rows),
+                        line=line,
+                    )
+                )
+            rows.append(fields)
+            lines.append(line)
+    except csv.Error as exc:
+        problems.append(CatalogProblem(f"malformed CSV: {exc}", line=reader.line_num))
+    if problems:
+        raise CatalogError(f"catalog file {name!r} cannot be read", problems)
+    if not rows:
+        raise CatalogError(f"catalog file {name!r} has a header but no songs")
+    df = pd.DataFrame(rows, columns=header, dtype=object)
+    df.attrs["source_lines"] = lines
+    return df
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_text(value: Any) -> str | None:
+    """Text of a cell: strings stripped, numbers written out, missing -> None."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, (np.generic,)):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Check a catalog and return a clean copy, or raise with every problem.
+
+    Parameters
+    ----------
+    songs : DataFrame or path
+        The catalog: at least ``title``, ``artist`` and ``blurb``; ``song_id``
+        is optional (stable ids are made from artist and title when absent).
+    vocabulary : mapping, optional
+        ``{"themes": [...], "moods": [...]}``: when given, every theme and mood
+        must come from it (the bundled catalog is checked this way).
+
+    Returns
+    -------
+    DataFrame
+        A copy with text columns as ``str`` (missing optional cells as None),
+        ``year`` as nullable integers and a ``song_id`` column first.  The
+        input is never modified.
+
+    Raises
+    ------
+    CatalogError
+        With ``problems``: every missing column, empty blurb, duplicate id,
+        bad year or unknown theme at once, each naming its row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"title": ["A"], "artist": ["B"], "blurb": ["rainy night"]})
+    >>> validate_catalog(df)["song_id"].tolist()
+    ['b-a']
+    """
+    df = read_catalog(songs)
+    lines = df.attrs.get("source_lines")
+    df.attrs = {}
+    problems: list[CatalogProblem] = []
+
+    def problem(msg: str, row: int | None = None, column: str | None = None) -> None:
+        line = lines[row] if (lines is not None and row is not None) else None
+        problems.append(CatalogProblem(msg, row=row, column=column, line=line))
+
+    df.columns = [str(c).strip() for c in df.columns]
+    dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    for c in dup_cols:
+        problem("the catalog has this column more than once", column=c)
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    for c in missing:
+        problem(f"required column is missing (a catalog needs {', '.join(REQUIRED_COLUMNS)})", column=c)
+    if len(df) == 0 and not missing:
+        problem("the catalog has no songs")
+    if problems:
+        raise CatalogError("the catalog cannot be used", problems)
+
+    df = df.reset_index(drop=True)
+    n = len(df)
+    for col in [c for c in TEXT_COLUMNS if c in df.columns]:
+        df[col] = pd.Series([_as_text(v) for v in df[col].tolist()], index=df.index, dtype=object)
+    for col in REQUIRED_COLUMNS:
+        values = df[col].tolist()
+        for i, v in enumerate(values):
+            if _is_missing(v):
+                what = "blurb is empty: every song needs the text it is matched on" if col == "blurb" else f"{col} is empty"
+                problem(what, row=i, column=col)
+
+    if "song_id" in df.columns:
+        ids = df["song_id"].tolist()
+        for i, v in enumerate(ids):
+            if _is_missing(v):
+                problem("song_id is empty (leave the whole column out to have ids made)", row=i, column="song_id")
+    else:
+        ids = []
+        used: dict[str, int] = {}
+        for a, t in zip(df["artist"].tolist(), df["title"].tolist()):
+            base = make_song_id(a or "", t or "")
+            used[base] = used.get(base, 0) + 1
+            ids.append(base if used[base] == 1 else f"{base}-{used[base]}")
+        # A made id may collide with another made id's suffix form; resolve in order.
+        seen_ids: set[str] = set()
+        for i, sid in enumerate(ids):
+            while sid in seen_ids:
+                sid = f"{sid}-x"
+            ids[i] = sid
+            seen_ids.add(sid)
+        df.insert(0, "song_id", pd.Series(ids, index=df.index, dtype=object))
+    first: dict[str, int] = {}
+    for i, sid in enumerate(df["song_id"].tolist()):
+        if _is_missing(sid):
+            continue
+        if sid in first:
+            problem(f"song_id {sid!r} is a duplicate of row {first[sid]}", row=i, column="song_id")
+        else:
+            first[sid] = i
+
+    if "year" in df.columns:
+        years: list[Any] = []
+        for i, v in enumerate(df["year"].tolist()):
+            text = _as_text(v)
+            if text is None:
+                years.append(pd.NA)
+            elif re.fullmatch(r"\d{4}", text):
+                years.append(int(text))
+            else:
+                problem(f"year must be a 4-digit year or empty, got {text!r}", row=i, column="year")
+                years.append(pd.NA)
+        df["year"] = pd.array(years, dtype="Int64")
+
+    for col in LIST_COLUMNS:
+        if col not in df.columns:
+            continue
+        cleaned = []
+        allowed = set(vocabulary[col]) if vocabulary is not None and col in vocabulary else None
+        for i, v in enumerate(df[col].tolist()):
+            items = split_list(_as_text(v))
+            if allowed is not None:
+                for item in items:
+                    if item not in allowed:
+                        problem(f"{item!r} is not in the {col} vocabulary", row=i, column=col)
+            cleaned.append(";".join(items) if items else None)
+        df[col] = pd.Series(cleaned, index=df.index, dtype=object)
+
+    if problems:
+        raise CatalogError(f"the catalog has {len(problems)} problem(s)", problems)
+    cols = ["song_id"] + [c for c in df.columns if c != "song_id"]
+    df = df[cols]
+    df.index = pd.RangeIndex(n)
+    return df

@@ -1,0 +1,196 @@
+"""Term-major (inverted) index and partial top-k selection.
+
+Song vectors are stored column-wise: for each term, the songs that use it
+(``indices``) and their TF-IDF weights (``data``).  Scoring a query touches only
+the postings of its terms, and the best k are picked with a partial selection,
+so the cost grows with the postings the query touches, not with the catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["InvertedIndex", "top_k", "SpellIndex", "damerau_levenshtein"]
+
+# Scores are rounded before ranking so that songs whose scores differ only by
+# floating-point summation order count as ties, and ties keep catalog order.
+_DECIMALS = 9
+
+
+@dataclass
+class InvertedIndex:
+    """A CSC matrix (songs x terms) of L2-normalised TF-IDF weights."""
+
+    indptr: np.ndarray  # int64, n_terms + 1
+    indices: np.ndarray  # int32 song ids, sorted within each term
+    data: np.ndarray  # float32 weights
+    n_docs: int
+
+    @classmethod
+    def from_matrix(cls, matrix: sp.spmatrix) -> "InvertedIndex":
+        csc = sp.csc_matrix(matrix, dtype=np.float32)
+        csc.sort_indices()
+        return cls(
+            indptr=csc.indptr.astype(np.int64),
+            indices=csc.indices.astype(np.int32),
+            data=csc.data.astype(np.float32),
+            n_docs=int(csc.shape[0]),
+        )
+
+    @property
+    def n_terms(self) -> int:
+        return int(len(self.indptr) - 1)
+
+    def doc_freq(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        s, e = self.indptr[term], self.indptr[term + 1]
+        return self.indices[s:e], self.data[s:e]
+
+    def score(self, terms: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dot products of the query with every song it touches.
+
+        Returns ``(song ids ascending, scores)``; songs the query does not touch
+        (score 0) are not returned.
+        """
+        if len(terms) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        starts = self.indptr[terms]
+        ends = self.indptr[terms + 1]
+        total = int((ends - starts).sum())
+        if total == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        ids = np.concatenate([self.indices[s:e] for s, e in zip(starts, ends)])
+        vals = np.concatenate(
+            [self.data[s:e].astype(np.float64) * w for s, e, w in zip(starts, ends, weights)]
+        )
+        if total * 16 < self.n_docs:
+            # Few postings: sort them (cost ~ P log P), never touch the catalog.
+            uniq, inv = np.unique(ids, return_inverse=True)
+            return uniq.astype(np.int64), np.bincount(inv, weights=vals, minlength=len(uniq))
+        # Many postings: one dense accumulation is cheaper than sorting them.
+        acc = np.bincount(ids, weights=vals, minlength=self.n_docs)
+        uniq = np.flatnonzero(acc)
+        return uniq, acc[uniq]
+
+    def weights_for(self, doc: int, terms: np.ndarray) -> np.ndarray:
+        """The song's weight for each of ``terms`` (0 where it lacks one)."""
+        out = np.zeros(len(terms), np.float64)
+        for j, t in enumerate(terms):
+            ids, vals = self.postings(int(t))
+            pos = np.searchsorted(ids, doc)
+            if pos < len(ids) and ids[pos] == doc:
+                out[j] = vals[pos]
+        return out
+
+
+def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best (id, score) pairs, best first, ties in ascending id order.
+
+    ``ids`` must be ascending.  Uses a partial selection (``argpartition``),
+    not a full sort, so picking 5 of a million costs one linear pass.
+
+    >>> top_k(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.5, 0.1]), 2)
+    (array([1, 0]), array([0.9, 0.5]))
+    """
+    scores = np.round(scores, _DECIMALS)
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return ids[:0], scores[:0]
+    if n > k:
+        # The k-th best score; everything above it is in, and of the songs
+        # equal to it the lowest ids fill the remaining places.
+        kth = np.partition(scores, n - k)[n - k]
+        above = np.flatnonzero(scores > kth)
+        equal = np.flatnonzero(scores == kth)[: k - len(above)]
+        sel = np.concatenate([above, equal])
+    else:
+        sel = np.arange(n)
+    order = np.lexsort((ids[sel], -scores[sel]))
+    sel = sel[order]
+    return ids[sel], scores[sel]
+
+
+def damerau_levenshtein(a: str, b: str, limit: int = 3) -> int:
+    """Optimal-string-alignment distance, stopping early past ``limit``.
+
+    >>> damerau_levenshtein("lonley", "lonely")
+    1
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _grams(word: str) -> list[str]:
+    padded = f"^{word}$"
+    return sorted({padded[i : i + 3] for i in range(len(padded) - 2)})
+
+
+class SpellIndex:
+    """Character-trigram index over known words, for misspelled query words.
+
+    Finding the words a misspelling stands for costs the postings of its
+    trigrams in a vocabulary-sized index: independent of the number of songs.
+    Stored as flat arrays (CSR), so it saves and loads like the rest.
+    """
+
+    def __init__(self, words: list[str], grams: list[str], indptr: np.ndarray, postings: np.ndarray) -> None:
+        self.words = words
+        self.grams = grams
+        self._gram_ids = {g: i for i, g in enumerate(grams)}
+        self.indptr = indptr
+        self.postings = postings
+
+    @classmethod
+    def build(cls, words: list[str]) -> "SpellIndex":
+        table: dict[str, list[int]] = {}
+        for wi, w in enumerate(words):
+            for g in _grams(w):
+                table.setdefault(g, []).append(wi)
+        grams = sorted(table)
+        lengths = np.fromiter((len(table[g]) for g in grams), np.int64, len(grams))
+        indptr = np.zeros(len(grams) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        postings = np.fromiter((wi for g in grams for wi in table[g]), np.int32, int(indptr[-1]))
+        return cls(list(words), grams, indptr, postings)
+
+    def candidates(self, word: str, max_distance: int) -> list[tuple[str, int]]:
+        """Known words within ``max_distance`` edits of ``word``, nearest first."""
+        gids = [self._gram_ids[g] for g in _grams(word) if g in self._gram_ids]
+        if not gids:
+            return []
+        hits = np.concatenate([self.postings[self.indptr[g] : self.indptr[g + 1]] for g in gids])
+        if len(hits) == 0:
+            return []
+        uniq, counts = np.unique(hits, return_counts=True)
+        # An edit changes at most 3 trigrams; demand a share of them in common.
+        need = max(1, len(_grams(word)) - 3 * max_distance)
+        good = uniq[counts >= need]
+        if len(good) > 200:
+            good = good[np.argsort(-counts[counts >= need], kind="stable")[:200]]
+        out = []
+        for wi in good:
+            cand = self.words[int(wi)]
+            d = damerau_levenshtein(word, cand, max_distance)
+            if d <= max_distance:
+                out.append((cand, d))
+        out.sort(key=lambda x: (x[1], x[0]))
+        return out

@@ -1,0 +1,165 @@
+"""The mood lexicon: feelings, the words people use for them, and the words
+curators use for them.
+
+The lexicon is data (``moodrec/data/lexicon.json``).  Each feeling has *cues*
+(phrases that, in a query, say the user has that feeling) and *related* words
+(what a curator writes in a blurb about songs for it), each with a weight
+below 1 so that expansions never outweigh the user's own words.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._text import Analyzer, Token, is_hangul, load_resource
+
+__all__ = ["Feeling", "Lexicon", "CueMatch"]
+
+
+def _jamo(word: str) -> str:
+    # Decomposed Hangul lets a stem match its inflections: 헤어지 is a prefix
+    # of 헤어진 only once syllables are split into letters.
+    return unicodedata.normalize("NFD", word)
+
+
+@dataclass(frozen=True)
+class Feeling:
+    """A feeling or situation of the lexicon."""
+
+    name: str
+    label: str
+    valence: float
+    #: (index term, weight, the word as the lexicon writes it)
+    related: tuple[tuple[str, float, str], ...]
+    #: single-word English cues, as index terms (mutual synonyms of the feeling)
+    cue_terms: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    """A lexicon cue found in a query: tokens ``start``..``end`` (exclusive)."""
+
+    feeling: int
+    start: int
+    end: int
+
+
+class Lexicon:
+    """Compiled mood lexicon, matched against analysed query tokens.
+
+    Examples
+    --------
+    >>> lex = Lexicon()
+    >>> toks = Analyzer().tokens("she left me")
+    >>> any(lex.feelings[m.feeling].name == "breakup" for m in lex.match(toks))
+    True
+    """
+
+    def __init__(self, data: dict[str, Any] | None = None, analyzer: Analyzer | None = None) -> None:
+        data = data if data is not None else load_resource("lexicon.json")
+        self.analyzer = analyzer if analyzer is not None else Analyzer()
+        a = self.analyzer
+        self.feelings: list[Feeling] = []
+        # first key -> [(keys, feeling index)], English phrases matched on keys
+        self._en: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        # first syllable -> [(jamo words, feeling index, exact)], Korean prefixes
+        self._ko: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
+        for fi, f in enumerate(data["feelings"]):
+            related = []
+            for word, weight in f.get("related", {}).items():
+                for term in a.terms(word):
+                    related.append((term, float(weight), word))
+            cue_terms = []
+            for cue in f.get("cues", []):
+                words = a.words(cue)
+                if not words:
+                    continue
+                if is_hangul(words[0]):
+                    keys = tuple(_jamo(w) for w in words)
+                    exact = len(words) == 1 and len(words[0]) == 1
+                    self._ko.setdefault(words[0][0], []).append((keys, fi, exact))
+                    if len(words) == 1:
+                        # a Korean noun cue (혼술, 이별) can stand in a Korean title
+                        cue_terms.append((a.strip_particle(words[0]), words[0]))
+                else:
+                    expanded = [x for w in words for x in a.expand_informal(w)]
+                    keys = tuple(a.key(w) for w in expanded)
+                    self._en.setdefault(keys[0], []).append((keys, fi))
+                    if len(expanded) == 1:
+                        term = a.term_of(expanded[0])
+                        if term:
+                            cue_terms.append((term, expanded[0]))
+            self.feelings.append(
+                Feeling(
+                    name=str(f["name"]),
+                    label=str(f.get("label", f["name"])),
+                    valence=float(f.get("valence", 0.0)),
+                    related=tuple(related),
+                    cue_terms=tuple(dict.fromkeys(cue_terms)),
+                )
+            )
+        # Longest phrases first, so "the one that got away" beats "away".
+        for lst in self._en.values():
+            lst.sort(key=lambda e: -len(e[0]))
+        for lst2 in self._ko.values():
+            lst2.sort(key=lambda e: -len(e[0]))
+        self.valence: dict[str, float] = {}
+        for f, fdata in zip(self.feelings, data["feelings"]):
+            for term, _word in f.cue_terms:
+                self.valence.setdefault(term, 0.8 * f.valence)
+        for word, v in data.get("valence_words", {}).items():
+            for term in a.terms(word):
+                self.valence[term] = float(v)
+        #: English keys the lexicon knows, for spelling correction of queries.
+        self.known_keys: frozenset[str] = frozenset(
+            k for lst in self._en.values() for keys, _ in lst for k in keys
+        )
+
+    def match(self, tokens: Sequence[Token]) -> list[CueMatch]:
+        """Every cue found in ``tokens``, longest first at each position."""
+        out: list[CueMatch] = []
+        keys = [t.key for t in tokens]
+        jamo = [_jamo(t.surface) if t.hangul else "" for t in tokens]
+        stems = [_jamo(self.analyzer.strip_particle(t.surface)) if t.hangul else "" for t in tokens]
+        for i, tok in enumerate(tokens):
+            if tok.hangul:
+                for cue_keys, fi, exact in self._ko.get(tok.surface[0], ()):
+                    n = len(cue_keys)
+                    if i + n > len(tokens):
+                        continue
+                    if exact:
+                        ok = jamo[i] == cue_keys[0] or stems[i] == cue_keys[0]
+                    else:
+                        ok = all(jamo[i + j].startswith(cue_keys[j]) for j in range(n))
+                    if ok:
+                        out.append(CueMatch(fi, i, i + n))
+            else:
+                for cue_keys, fi in self._en.get(keys[i], ()):
+                    n = len(cue_keys)
+                    if tuple(keys[i : i + n]) == cue_keys:
+                        out.append(CueMatch(fi, i, i + n))
+        return out
+
+    def song_valence(self, terms: Iterable[str], moods: Iterable[str] = ()) -> float:
+        """Emotional direction of a song's text, -1 (dark) .. +1 (bright).
+
+        A mean of the valences of its emotional words, shrunk towards 0 when
+        the text has few of them; curated moods count double.
+        """
+        total = 0.0
+        count = 0.0
+        for t in terms:
+            v = self.valence.get(t)
+            if v is not None:
+                total += v
+                count += 1.0
+        for m in moods:
+            for t in self.analyzer.terms(m):
+                v = self.valence.get(t)
+                if v is not None:
+                    total += 2.0 * v
+                    count += 2.0
+        return total / (count + 2.0) if count else 0.0

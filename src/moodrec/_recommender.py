@@ -1,0 +1,745 @@
+"""The Recommender: fit a catalog, then recommend songs for a feeling.
+
+How a query is understood, in order:
+
+1. **Analysis** (``_text``): normalised words, Korean particles split off,
+   English stemmed, stop words (function words only) set aside.
+2. **Spelling**: a word the catalog and the lexicon do not know is read as the
+   nearest known word (character trigrams, then edit distance), so "lonley"
+   and "hartache" still land.
+3. **Negation**: "not sad", "안 슬픈", "슬프지 않은" mark the words they govern.
+4. **Feelings** (``_lexicon``): cues such as "she left me" or "헤어진" say which
+   feelings the query expresses; their related words (what curators write:
+   parting, farewell ...) are added with weights below the user's own words.
+   Words outside any cue count less once a feeling is found, so the feeling
+   carries a long sentence, not its filler.
+5. **Scoring**: cosine similarity between the query's TF-IDF vector and every
+   song it touches in a term-major index, then a polarity factor that lowers
+   songs whose emotional direction opposes the query's ("upbeat love songs"
+   do not get tear-jerkers), and a partial top-k selection.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfTransformer
+
+from ._catalog import CatalogLike, split_list, validate_catalog
+from ._index import InvertedIndex, SpellIndex, top_k
+from ._lexicon import Lexicon
+from ._results import Match, Reason, Recommendations
+from ._text import Analyzer, Token, is_hangul, load_resource
+from .exceptions import NotFittedError, UnknownSongError
+
+__all__ = ["Recommender", "QueryPlan", "check_query", "check_k"]
+
+#: Queries are analysed up to this many characters: a feeling fits in far
+#: fewer, and the cap bounds the work a single request can cost a server.
+MAX_QUERY_CHARS = 20_000
+#: At most this many query words are spell-corrected per query.
+MAX_CORRECTIONS = 16
+_CORE_COLUMNS = ("song_id", "title", "artist")
+
+
+def check_query(query: Any) -> str:
+    """Validate a query: a non-blank str (TypeError / ValueError otherwise)."""
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, got {type(query).__name__}")
+    if not query.strip():
+        raise ValueError("query is empty: describe a feeling, e.g. 'drinking alone'")
+    return query
+
+
+def check_k(k: Any) -> int:
+    """Validate k: a positive int (bool is not an int here)."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+@dataclass
+class QueryPlan:
+    """A query as the engine understood it (see ``Recommender.analyze``)."""
+
+    query: str
+    terms: np.ndarray  # term ids in the index
+    weights: np.ndarray  # L2-normalised query weights (TF-IDF)
+    sources: list[tuple[str, str]]  # per term: (kind, label) that gave it its weight
+    feelings: list[str] = field(default_factory=list)  # labels of the feelings found
+    negated: list[str] = field(default_factory=list)  # feelings or words negated
+    corrections: dict[str, str] = field(default_factory=dict)  # typed -> read as
+    valence: float = 0.0  # -1 (sad) .. +1 (bright); 0 when the query says nothing
+
+
+class Recommender(BaseEstimator):
+    """Recommends songs for a feeling typed in free text.
+
+    Parameters
+    ----------
+    expand : bool, default True
+        Expand queries with the mood lexicon's related words.
+    expansion_weight : float, default 0.6
+        Weight of an expansion relative to a word the user typed (1.0).
+    context_weight : float, default 0.5
+        Weight of query words outside any feeling cue, once a feeling is found.
+    spelling : bool, default True
+        Read unknown query words as the nearest known word.
+    polarity : float, default 0.8
+        How strongly a clash of emotional direction (bright query, sad song)
+        lowers a song's score; 0 turns it off.
+    title_weight, artist_weight, tag_weight : float
+        Weight of title, artist and curated tags (themes, moods) relative to
+        the blurb when building each song's text vector.
+
+    Examples
+    --------
+    >>> import moodrec
+    >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+    >>> rec.recommend("drinking alone", k=1)[0].title
+    'Lonely night'
+    """
+
+    def __init__(
+        self,
+        *,
+        expand: bool = True,
+        expansion_weight: float = 0.6,
+        context_weight: float = 0.5,
+        spelling: bool = True,
+        polarity: float = 0.8,
+        title_weight: float = 1.0,
+        artist_weight: float = 1.0,
+        tag_weight: float = 0.5,
+    ) -> None:
+        self.expand = expand
+        self.expansion_weight = expansion_weight
+        self.context_weight = context_weight
+        self.spelling = spelling
+        self.polarity = polarity
+        self.title_weight = title_weight
+        self.artist_weight = artist_weight
+        self.tag_weight = tag_weight
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, songs: CatalogLike) -> "Recommender":
+        """Fit on a catalog: a DataFrame or a CSV path.
+
+        The catalog needs ``title``, ``artist`` and ``blurb``; ``song_id`` is
+        optional and every other column comes back in results.  The catalog is
+        copied: changing it afterwards does not change the recommender.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        catalog = validate_catalog(songs)
+        analyzer = Analyzer()
+        lexicon = Lexicon(analyzer=analyzer)
+        self._fit_catalog(catalog, analyzer, lexicon)
+        return self
+
+    def _check_params(self) -> None:
+        for name in ("expansion_weight", "context_weight", "polarity", "title_weight", "artist_weight", "tag_weight"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.polarity > 1:
+            raise ValueError(f"polarity must be between 0 and 1, got {self.polarity!r}")
+
+    def _song_fields(self, catalog: pd.DataFrame) -> list[tuple[list[str], float]]:
+        """(text column values, weight) for each field of a song's vector."""
+
+        def col(name: str) -> list[str]:
+            if name not in catalog.columns:
+                return [""] * len(catalog)
+            return ["" if v is None or v is pd.NA else str(v) for v in catalog[name].tolist()]
+
+        def joined(*names: str) -> list[str]:
+            cols = [col(n) for n in names]
+            return [" ".join(parts) for parts in zip(*cols)]
+
+        tags = [t.replace(";", " ").replace("-", " ") for t in joined("themes", "moods")]
+        return [
+            (col("blurb"), 1.0),
+            (joined("title", "title_ko"), float(self.title_weight)),
+            (joined("artist", "artist_ko"), float(self.artist_weight)),
+            (tags, float(self.tag_weight)),
+        ]
+
+    def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
+        n = len(catalog)
+        vocab: dict[str, int] = {}
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        blurb_terms: list[list[str]] = []
+        for fi, (texts, weight) in enumerate(self._song_fields(catalog)):
+            if weight == 0 and fi:
+                continue
+            r: list[int] = []
+            c: list[int] = []
+            for i, text in enumerate(texts):
+                terms = analyzer.terms(text)
+                if fi == 0:
+                    blurb_terms.append(terms)
+                for t in terms:
+                    j = vocab.get(t)
+                    if j is None:
+                        j = vocab[t] = len(vocab)
+                    c.append(j)
+                r.extend([i] * len(terms))
+            rows.append(np.asarray(r, np.int64))
+            cols.append(np.asarray(c, np.int64))
+            vals.append(np.full(len(r), weight, np.float64))
+        counts = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n, len(vocab)),
+        )
+        counts.sum_duplicates()
+        tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
+        matrix = tfidf.fit_transform(counts).tocsr()
+        matrix.sort_indices()
+        terms = [""] * len(vocab)
+        for t, j in vocab.items():
+            terms[j] = t
+
+        moods = catalog["moods"].tolist() if "moods" in catalog.columns else [None] * n
+        titles = catalog["title"].tolist()
+        valence = np.array(
+            [
+                lexicon.song_valence(bt + analyzer.terms(title), split_list(m))
+                for bt, title, m in zip(blurb_terms, titles, moods)
+            ],
+            dtype=np.float64,
+        )
+        known = sorted(
+            {t for t in terms if len(t) >= 3 and t.isascii() and t.isalpha()} | set(lexicon.known_keys)
+        )
+
+        self.analyzer_ = analyzer
+        self.lexicon_ = lexicon
+        self.catalog_ = catalog
+        self.song_ids_: list[str] = catalog["song_id"].tolist()
+        self.row_of_: dict[str, int] = {s: i for i, s in enumerate(self.song_ids_)}
+        self.vocabulary_: dict[str, int] = vocab
+        self.terms_: list[str] = terms
+        self.idf_: np.ndarray = tfidf.idf_.astype(np.float64)
+        self.matrix_: sp.csr_matrix = matrix.astype(np.float32)
+        self.index_ = InvertedIndex.from_matrix(matrix)
+        self.valence_: np.ndarray = valence
+        self.spell_ = SpellIndex.build(known)
+        self.n_songs_ = n
+        self._records_lock = threading.Lock()
+        self._records: list[dict[str, Any]] | None = None
+
+    # --------------------------------------------------------------- helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "index_"):
+            raise NotFittedError(
+                "this Recommender is not fitted yet: call fit(songs) first, "
+                "or use moodrec.recommend() for the bundled catalog"
+            )
+
+    def _record(self, row: int) -> dict[str, Any]:
+        if self._records is None:
+            with self._records_lock:
+                if self._records is None:
+                    self._records = [_plain_row(r) for r in self.catalog_.to_dict("records")]
+        return self._records[row]
+
+    # ------------------------------------------------------- query analysis
+    def analyze(self, query: str) -> QueryPlan:
+        """How the engine reads ``query``: terms, weights, feelings, spelling.
+
+        >>> import moodrec
+        >>> plan = moodrec.Recommender().fit(moodrec.load_songs()).analyze("she left me")
+        >>> "a breakup" in plan.feelings
+        True
+        """
+        self._check_fitted()
+        check_query(query)
+        a = self.analyzer_
+        lex = self.lexicon_
+        tokens = a.tokens(query[:MAX_QUERY_CHARS])
+        corrections: dict[str, str] = {}
+        if self.spelling:
+            tokens = self._correct(tokens, corrections)
+        negated = self._negation(tokens)
+        matches = lex.match(tokens) if self.expand else []
+        live = [m for m in matches if not negated[m.start]]
+        dead = [m for m in matches if negated[m.start]]
+        in_cue = np.zeros(len(tokens), bool)
+        for m in matches:
+            in_cue[m.start : m.end] = True
+
+        # term -> (weight, kind, label)
+        best: dict[str, tuple[float, str, str]] = {}
+
+        def offer(term: str, w: float, kind: str, label: str) -> None:
+            if term in self.vocabulary_ and w > best.get(term, (0.0, "", ""))[0]:
+                best[term] = (w, kind, label)
+
+        ctx = float(self.context_weight) if live else 1.0
+        counts: dict[str, float] = {}
+        first_label: dict[str, tuple[str, str]] = {}
+        for i, tok in enumerate(tokens):
+            if tok.stop or negated[i] or self._is_negator(tok):
+                continue
+            base = 1.0 if in_cue[i] else ctx
+            if tok.surface in corrections:
+                kind, label = "spelling", f'"{tok.surface}" read as "{corrections[tok.surface]}"'
+                base *= 0.8
+            else:
+                kind, label = "word", tok.surface
+            for t in tok.terms:
+                counts[t] = max(counts.get(t, 0.0), base)
+                first_label.setdefault(t, (kind, label))
+        for t, w in counts.items():
+            offer(t, w, *first_label[t])
+
+        feelings: list[str] = []
+        if self.expand:
+            ew = float(self.expansion_weight)
+            for fi in dict.fromkeys(m.feeling for m in live):
+                f = lex.feelings[fi]
+                feelings.append(f.label)
+                for term, _word in f.cue_terms:
+                    offer(term, ew * 0.8, "feeling", f.label)
+                for term, w, _word in f.related:
+                    offer(term, ew * w, "feeling", f.label)
+
+        valence = self._query_valence(tokens, negated, live, dead)
+        negated_words = [lex.feelings[m.feeling].label for m in dead] + [
+            t.surface for i, t in enumerate(tokens) if negated[i] and not t.stop
+        ]
+        terms = list(best)
+        ids = np.array([self.vocabulary_[t] for t in terms], dtype=np.int64)
+        w = np.array([best[t][0] for t in terms], dtype=np.float64) * self.idf_[ids] if terms else np.empty(0)
+        norm = float(np.sqrt((w * w).sum())) if len(w) else 0.0
+        if norm > 0:
+            w = w / norm
+        return QueryPlan(
+            query=query,
+            terms=ids,
+            weights=w,
+            sources=[(best[t][1], best[t][2]) for t in terms],
+            feelings=feelings,
+            negated=list(dict.fromkeys(negated_words)),
+            corrections=corrections,
+            valence=valence,
+        )
+
+    def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
+        a = self.analyzer_
+        known = self.lexicon_.known_keys
+        out = []
+        for tok in tokens:
+            key = tok.key
+            if (
+                tok.stop
+                or tok.hangul
+                or len(corrections) >= MAX_CORRECTIONS
+                or len(key) < 4
+                or not key.isascii()
+                or not key.isalpha()
+                or key in self.vocabulary_
+                or key in known
+            ):
+                out.append(tok)
+                continue
+            limit = 1 if len(key) <= 5 else 2
+            cands = [(c, d) for c, d in self.spell_.candidates(key, limit) if c[0] == key[0]]
+            if not cands:
+                out.append(tok)
+                continue
+            dmin = cands[0][1]
+            nearest = [c for c, d in cands if d == dmin]
+            df = self.index_.doc_freq()
+
+            def rank(c: str) -> tuple[int, int, str]:
+                j = self.vocabulary_.get(c)
+                return (0 if c in known else 1, -(int(df[j]) if j is not None else 0), c)
+
+            fix = min(nearest, key=rank)
+            corrections[tok.surface] = fix
+            out.append(Token(tok.surface, fix, (fix,), False, False, tok.clause))
+        return out
+
+    def _is_negator(self, tok: Token) -> bool:
+        a = self.analyzer_
+        if tok.hangul:
+            return tok.surface in a.negators_ko_before or tok.surface.startswith(a.negators_ko_after)
+        return tok.surface in a.negators_en
+
+    def _negation(self, tokens: Sequence[Token]) -> list[bool]:
+        a = self.analyzer_
+        neg = [False] * len(tokens)
+        for i, tok in enumerate(tokens):
+            if tok.hangul:
+                if tok.surface in a.negators_ko_before and i + 1 < len(tokens):
+                    neg[i + 1] = True
+                elif tok.surface.startswith(a.negators_ko_after):
+                    j = i - 1
+                    while j >= 0 and tokens[j].stop and tokens[j].clause == tok.clause:
+                        j -= 1
+                    if j >= 0 and tokens[j].clause == tok.clause:
+                        neg[j] = True
+                continue
+            if tok.surface in a.negators_en:
+                content = 0
+                for j in range(i + 1, len(tokens)):
+                    nxt = tokens[j]
+                    if nxt.clause != tok.clause or nxt.surface in a.negation_breaks_en:
+                        break
+                    neg[j] = True
+                    if not nxt.stop:
+                        content += 1
+                        if content >= 2:
+                            break
+        return neg
+
+    def _query_valence(self, tokens: Sequence[Token], negated: Sequence[bool], live: list, dead: list) -> float:
+        lex = self.lexicon_
+        votes: list[float] = []
+        covered = np.zeros(len(tokens), bool)
+        for m in live:
+            votes.append(lex.feelings[m.feeling].valence)
+            covered[m.start : m.end] = True
+        for m in dead:
+            votes.append(-0.5 * lex.feelings[m.feeling].valence)
+            covered[m.start : m.end] = True
+        for i, tok in enumerate(tokens):
+            if covered[i] or tok.stop:
+                continue
+            for t in tok.terms:
+                v = lex.valence.get(t)
+                if v is not None:
+                    votes.append(-0.5 * v if negated[i] else v)
+        return float(np.clip(np.mean(votes), -1.0, 1.0)) if votes else 0.0
+
+    # --------------------------------------------------------------- ranking
+    def _polarity_factor(self, valence: float, rows: np.ndarray) -> np.ndarray:
+        if self.polarity == 0 or valence == 0:
+            return np.ones(len(rows))
+        clash = np.maximum(0.0, -valence * self.valence_[rows])
+        return 1.0 - float(self.polarity) * np.minimum(1.0, clash)
+
+    def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
+              exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        ids, scores = self._score(plan)
+        if allowed is not None and len(ids):
+            keep = allowed[ids]
+            ids, scores = ids[keep], scores[keep]
+        ex = np.fromiter(exclude_rows, np.int64)
+        if len(ex) and len(ids):
+            keep = ~np.isin(ids, ex)
+            ids, scores = ids[keep], scores[keep]
+        scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
+        positive = scores > 0
+        return top_k(ids[positive], scores[positive], k)
+
+    def _score(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
+        """Raw similarity of every touched song (ids ascending, scores)."""
+        if len(plan.terms) == 0 and plan.valence != 0:
+            # The query says only a direction ("not sad"): rank by mood alone.
+            ids = np.arange(self.n_songs_)
+            scores = np.maximum(0.0, plan.valence * self.valence_)
+            return ids[scores > 0], scores[scores > 0]
+        return self.index_.score(plan.terms, plan.weights)
+
+    def _explain_row(self, plan: QueryPlan, row: int) -> tuple[Reason, ...]:
+        if len(plan.terms) == 0 and plan.valence != 0:
+            mood = "bright" if plan.valence > 0 else "sad"
+            return (Reason("mood", f"its mood is {mood}, as the query asks", (), 1.0),)
+        contrib = plan.weights * self.index_.weights_for(row, plan.terms)
+        total = float(contrib.sum())
+        if total <= 0:
+            return ()
+        groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        for c, t, src in zip(contrib, plan.terms, plan.sources):
+            if c > 0:
+                groups.setdefault(src, []).append((float(c), self._display(int(t))))
+        reasons = []
+        for (kind, label), items in groups.items():
+            items.sort(key=lambda x: -x[0])
+            share = sum(c for c, _ in items) / total
+            words = tuple(dict.fromkeys(w for _, w in items))
+            reasons.append(Reason(kind, label, words if kind == "feeling" else (), round(share, 4)))
+        reasons.sort(key=lambda r: -r.share)
+        factor = float(self._polarity_factor(plan.valence, np.array([row]))[0])
+        if factor < 0.999:
+            mood = "bright" if plan.valence > 0 else "sad"
+            reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
+        return tuple(reasons)
+
+    def _display(self, term: int) -> str:
+        return self.terms_[term]
+
+    def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
+        out = []
+        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist()), start=1):
+            rec = self._record(row)
+            fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
+            out.append(
+                Match(rec["song_id"], rec["title"], rec["artist"], float(score), rank, fields,
+                      self._explain_row(plan, row))
+            )
+        return out
+
+    # ---------------------------------------------------------------- public
+    def recommend(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        themes: str | Iterable[str] | None = None,
+        artist: str | Iterable[str] | None = None,
+        year: tuple[int | None, int | None] | None = None,
+        exclude: Iterable[str] | None = None,
+    ) -> Recommendations:
+        """The k songs that best fit ``query``, best first.
+
+        Only songs with a positive score come back, so fewer than k can; a
+        query with no known word gives empty Recommendations.  Ties keep
+        catalog order, so the same query always gives the same list.
+
+        Filters are applied before the top k is chosen, so k songs come back
+        whenever k songs pass them: ``themes`` (a song with any of them),
+        ``artist`` (case-insensitive, English or Hangul name), ``year``
+        (``(start, end)``, inclusive, either end None for open) and
+        ``exclude`` (song ids).
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> [m.rank for m in rec.recommend("missing someone", k=3)]
+        [1, 2, 3]
+        """
+        self._check_fitted()
+        check_query(query)
+        k = check_k(k)
+        allowed, ex_rows = self._filters(themes, artist, year, exclude)
+        plan = self.analyze(query)
+        rows, scores = self._rank(plan, k, allowed, ex_rows)
+        return Recommendations(query, self._matches(plan, rows, scores))
+
+    def similar(
+        self,
+        song_id: str,
+        k: int = 5,
+        *,
+        themes: str | Iterable[str] | None = None,
+        artist: str | Iterable[str] | None = None,
+        year: tuple[int | None, int | None] | None = None,
+        exclude: Iterable[str] | None = None,
+    ) -> Recommendations:
+        """Songs most like ``song_id`` (the song itself excluded), best first.
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> "ben-lonely-night" in rec.similar("ben-lonely-night").song_ids
+        False
+        """
+        self._check_fitted()
+        k = check_k(k)
+        row = self._row(song_id)
+        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
+        terms = self.matrix_.indices[start:end].astype(np.int64)
+        weights = self.matrix_.data[start:end].astype(np.float64)
+        title = self.catalog_.at[row, "title"]
+        plan = QueryPlan(
+            query=song_id, terms=terms, weights=weights,
+            sources=[("word", self.terms_[t]) for t in terms.tolist()],
+            valence=float(self.valence_[row]),
+        )
+        allowed, ex_rows = self._filters(themes, artist, year, exclude)
+        rows, scores = self._rank(plan, k, allowed, [row, *ex_rows])
+        matches = self._matches(plan, rows, scores)
+        matches = [
+            Match(m.song_id, m.title, m.artist, m.score, m.rank, m.fields,
+                  (Reason("word", f"shares words with {title}", (), 1.0),)
+                  + tuple(Reason("word", r.label, (), r.share) for r in m.reasons[:3] if r.kind == "word"))
+            for m in matches
+        ]
+        return Recommendations(song_id, matches)
+
+    def explain(self, query: str, song_id: str) -> Match:
+        """Why ``song_id`` fits ``query`` (or does not): its score and reasons.
+
+        Works for any song of the catalog, ranked or not; ``rank`` is the
+        song's place in the full ranking (0 when it does not match at all).
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> rec.explain("drinking alone", "ben-lonely-night").reasons[0].kind
+        'word'
+        """
+        self._check_fitted()
+        check_query(query)
+        row = self._row(song_id)
+        plan = self.analyze(query)
+        ids, scores = self._score(plan)
+        scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
+        scores = np.round(scores, 9)
+        pos = np.searchsorted(ids, row)
+        score = float(scores[pos]) if pos < len(ids) and ids[pos] == row else 0.0
+        rank = 0
+        if score > 0:
+            rank = 1 + int(((scores > score) | ((scores == score) & (ids < row))).sum())
+        rec = self._record(row)
+        fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
+        return Match(rec["song_id"], rec["title"], rec["artist"], score, rank, fields,
+                     self._explain_row(plan, row) if score > 0 else ())
+
+    def browse(self, theme: str, query: str | None = None, k: int = 10) -> Recommendations:
+        """Songs of one theme: ranked by fit to ``query``, or in catalog order.
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> all("trot" in m.themes for m in rec.browse("trot", k=3))
+        True
+        """
+        self._check_fitted()
+        k = check_k(k)
+        allowed, _ = self._filters(theme, None, None, None)
+        assert allowed is not None
+        if query is not None:
+            return self.recommend(query, k, themes=theme)
+        rows = np.flatnonzero(allowed)[:k]
+        plan = QueryPlan(query="", terms=np.empty(0, np.int64), weights=np.empty(0), sources=[])
+        matches = self._matches(plan, rows, np.ones(len(rows)))
+        return Recommendations(f"theme:{theme}", matches)
+
+    def themes(self) -> dict[str, int]:
+        """Each theme of the catalog with its number of songs, most first.
+
+        >>> import moodrec
+        >>> counts = moodrec.Recommender().fit(moodrec.load_songs()).themes()
+        >>> counts["trot"] >= 10
+        True
+        """
+        self._check_fitted()
+        return {t: int(mask.sum()) for t, mask in sorted(
+            self._theme_masks().items(), key=lambda kv: (-int(kv[1].sum()), kv[0]))}
+
+    def add(self, songs: CatalogLike) -> "Recommender":
+        """A new Recommender with ``songs`` appended to the catalog.
+
+        New releases get ids, validation and vectors like the rest; this
+        recommender is left unchanged.  A song id already in the catalog is a
+        :class:`CatalogError`.
+
+        >>> import moodrec, pandas as pd
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> new = pd.DataFrame({"title": ["Rain Letter"], "artist": ["Nobody Yet"],
+        ...                     "blurb": ["A quiet song for a rainy walk home after a long goodbye."]})
+        >>> rec.add(new).n_songs_ == rec.n_songs_ + 1
+        True
+        """
+        self._check_fitted()
+        new = validate_catalog(songs)
+        combined = pd.concat([self.catalog_, new], ignore_index=True, sort=False)
+        if "source_lines" in combined.attrs:
+            del combined.attrs["source_lines"]
+        return type(self)(**self.get_params()).fit(combined)
+
+    def _theme_masks(self) -> dict[str, np.ndarray]:
+        masks = getattr(self, "_theme_cache", None)
+        if masks is None:
+            masks = {}
+            if "themes" in self.catalog_.columns:
+                for i, v in enumerate(self.catalog_["themes"].tolist()):
+                    for t in split_list(v):
+                        if t not in masks:
+                            masks[t] = np.zeros(self.n_songs_, bool)
+                        masks[t][i] = True
+            self._theme_cache = masks
+        return masks
+
+    def _filters(self, themes: Any, artist: Any, year: Any, exclude: Any) -> tuple[np.ndarray | None, list[int]]:
+        """The mask of songs that pass the filters (None: all) and excluded rows."""
+        allowed: np.ndarray | None = None
+
+        def narrow(mask: np.ndarray) -> None:
+            nonlocal allowed
+            allowed = mask if allowed is None else (allowed & mask)
+
+        if themes is not None:
+            names = [themes] if isinstance(themes, str) else list(themes)
+            if not names or not all(isinstance(t, str) for t in names):
+                raise ValueError(f"themes must be a theme name or a list of them, got {themes!r}")
+            masks = self._theme_masks()
+            if not masks:
+                raise ValueError("themes= needs a catalog with a 'themes' column; this one has none")
+            unknown = [t for t in names if t not in masks]
+            if unknown:
+                raise ValueError(
+                    f"unknown theme(s) {unknown}; the catalog's themes are: {', '.join(sorted(masks))}"
+                )
+            m = np.zeros(self.n_songs_, bool)
+            for t in names:
+                m |= masks[t]
+            narrow(m)
+        if artist is not None:
+            names = [artist] if isinstance(artist, str) else list(artist)
+            if not names or not all(isinstance(a, str) and a.strip() for a in names):
+                raise ValueError(f"artist must be an artist name or a list of them, got {artist!r}")
+            wanted = {a.strip().casefold() for a in names}
+            cols = [c for c in ("artist", "artist_ko") if c in self.catalog_.columns]
+            m = np.zeros(self.n_songs_, bool)
+            for c in cols:
+                m |= np.array([isinstance(v, str) and v.casefold() in wanted for v in self.catalog_[c].tolist()])
+            narrow(m)
+        if year is not None:
+            if (
+                not isinstance(year, tuple) or len(year) != 2
+                or not all(y is None or (isinstance(y, numbers.Integral) and not isinstance(y, bool)) for y in year)
+            ):
+                raise ValueError(f"year must be a (start, end) tuple of ints or None, got {year!r}")
+            if "year" not in self.catalog_.columns:
+                raise ValueError("year= needs a catalog with a 'year' column; this one has none")
+            ys = self.catalog_["year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            m = ~np.isnan(ys)
+            if year[0] is not None:
+                m &= ys >= year[0]
+            if year[1] is not None:
+                m &= ys <= year[1]
+            narrow(m)
+        ex_rows: list[int] = []
+        if exclude is not None:
+            ids = [exclude] if isinstance(exclude, str) else list(exclude)
+            ex_rows = [self._row(s) for s in ids]
+        return allowed, ex_rows
+
+    def _row(self, song_id: Any) -> int:
+        if not isinstance(song_id, str):
+            raise TypeError(f"song_id must be a str, got {type(song_id).__name__}")
+        try:
+            return self.row_of_[song_id]
+        except KeyError:
+            raise UnknownSongError(f"song_id {song_id!r} is not in the catalog") from None
+
+
+def _plain(value: Any) -> Any:
+    """A catalog cell as a plain Python value (numpy -> int/float, NA -> None)."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {str(k): _plain(v) for k, v in row.items()}

@@ -1,0 +1,277 @@
+"""Normalising and analysing text: English and Hangul.
+
+The same analyser turns catalog text into index terms and a user's query into
+tokens, so that both sides agree on what a "word" is.  It differs from
+scikit-learn's default ``token_pattern`` in three ways that matter for this
+catalog:
+
+* one-syllable Korean words (술 "alcohol", 비 "rain", 밤 "night") are words;
+* Korean particles are split off (이별을, 이별이 -> 이별), and the whole word is
+  kept as well, so a word that merely ends like a particle is not lost;
+* English words get a light, deterministic suffix stemmer (tears -> tear,
+  crying -> cry, loneliness -> lonely) and a stop list of function words only,
+  so that "alone", "never", "again" or "empty" still count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["Analyzer", "Token", "normalize", "load_resource"]
+
+# Word characters, allowing inner apostrophes (don't, she's).
+_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+# Runs of Hangul (syllables and compatibility jamo) versus everything else.
+_SCRIPT_RE = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]+|[^\uac00-\ud7a3\u3131-\u318e]+")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_VOWELS = frozenset("aeiouy")
+_CLAUSE_BREAKS = frozenset(".,;:!?\n")
+
+
+def load_resource(name: str) -> Any:
+    """Load a JSON resource shipped in ``moodrec/data``."""
+    path = resources.files("moodrec").joinpath("data").joinpath(name)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def normalize(text: str) -> str:
+    """Unicode-normalise (NFKC), case-fold and unify apostrophes.
+
+    >>> normalize("ＬＯＮＥＬＹ Night’s")
+    "lonely night's"
+    """
+    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+
+
+def is_hangul(word: str) -> bool:
+    """True when ``word`` contains a Hangul syllable."""
+    return _HANGUL_RE.search(word) is not None
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a query, as the query analyser sees it.
+
+    ``surface`` is the normalised word as typed, ``key`` its stem for
+    matching lexicon phrases (stop words too), ``terms`` the index terms it
+    stands for (empty for a stop word), ``hangul`` tells the script and
+    ``clause`` counts the clause (punctuation-separated part) it sits in.
+    """
+
+    surface: str
+    key: str
+    terms: tuple[str, ...]
+    hangul: bool
+    stop: bool
+    clause: int
+
+
+class Analyzer:
+    """Turns text into index terms; the one place where words are defined.
+
+    Parameters
+    ----------
+    language : dict, optional
+        The language resources (stop words, particles, informal spellings);
+        the bundled ``language.json`` when omitted.
+
+    Examples
+    --------
+    >>> a = Analyzer()
+    >>> a.terms("Drinking alone on a lonely night")
+    ['drink', 'alone', 'lonely', 'night']
+    >>> a.terms("이별을 했다, 술 한 잔")
+    ['이별을', '이별', '했다', '술', '한', '잔']
+    """
+
+    def __init__(self, language: dict[str, Any] | None = None) -> None:
+        lang = language if language is not None else load_resource("language.json")
+        self._stop_en = frozenset(lang["stopwords_en"])
+        self._stop_ko = frozenset(lang["stopwords_ko"])
+        self.negators_en = frozenset(lang["negators_en"])
+        self.negation_breaks_en = frozenset(lang["negation_breaks_en"])
+        self.negators_ko_before = frozenset(lang["negators_ko_before"])
+        self.negators_ko_after = tuple(lang["negators_ko_after"])
+        # Longest particle first, so 에서 wins over 에.
+        self._particles = tuple(sorted(lang["particles_ko"], key=len, reverse=True))
+        self._particle_set = frozenset(self._particles)
+        self._informal = {k: tuple(v.split()) for k, v in lang["informal_en"].items()}
+        self._unstemmed = frozenset(lang["unstemmed_en"])
+        phrases = lang.get("phrases_en", {})
+        # Multi-word synonyms written as one word ("by myself" -> alone), so
+        # a blurb and a query that phrase a feeling differently still meet.
+        self._phrases = {normalize(k): v for k, v in phrases.items()}
+        self._phrase_re = (
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(p) for p in sorted(self._phrases, key=len, reverse=True)) + r")(?!\w)")
+            if phrases
+            else None
+        )
+        # Per-instance memo: catalogs repeat words far more than they add new
+        # ones, so each distinct surface form is analysed once.
+        self._word_terms = lru_cache(maxsize=1 << 18)(self._word_terms_uncached)
+
+    # ------------------------------------------------------------------ words
+    def stem(self, word: str) -> str:
+        """Light English suffix stemmer (deterministic, conservative).
+
+        >>> Analyzer().stem("memories"), Analyzer().stem("crying"), Analyzer().stem("sadness")
+        ('memory', 'cry', 'sad')
+        """
+        w = word
+        if len(w) <= 3 or w in self._unstemmed or not w.isascii():
+            return w
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w.endswith("iness") and len(w) > 6:
+            return w[:-5] + "y"
+        if w.endswith("ness") and len(w) > 6:
+            w = w[:-4]
+            return self._undouble(w)
+        if w.endswith("ies") and len(w) > 4:
+            return w[:-3] + "y"
+        if w.endswith("ied") and len(w) > 4:
+            return w[:-3] + "y"
+        if w.endswith("sses"):
+            return w[:-2]
+        if w.endswith("s") and not w.endswith(("ss", "us", "is", "'s")) and len(w) > 3:
+            return w[:-1]
+        if w.endswith("ing") and len(w) > 5 and _VOWELS.intersection(w[:-3]):
+            return self._restore_e(w[:-3])
+        if w.endswith("ed") and not w.endswith("eed") and len(w) > 4 and _VOWELS.intersection(w[:-2]):
+            return self._restore_e(w[:-2])
+        return w
+
+    def _restore_e(self, stem: str) -> str:
+        """Undo a suffix cut the way English spells the base word:
+        running -> run, loving -> love, dancing -> dance, tired -> tire."""
+        undoubled = self._undouble(stem)
+        if undoubled != stem:
+            return undoubled
+        if stem.endswith(("v", "z")) or (len(stem) > 2 and stem[-1] == "c" and stem[-2] in "nr"):
+            return stem + "e"
+        # one short vowel between consonants at the end (hop, smil, mak): hope, smile, make
+        groups = re.findall(r"[aeiou]+", stem)
+        if (
+            len(groups) == 1
+            and len(stem) >= 3
+            and stem[-1] not in "aeiouwxy"
+            and stem[-2] in "aeiou"
+            and stem[-3] not in "aeiou"
+        ):
+            return stem + "e"
+        return stem
+
+    @staticmethod
+    def _undouble(w: str) -> str:
+        if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz" and w[-1] not in _VOWELS:
+            return w[:-1]
+        return w
+
+    def strip_particle(self, word: str) -> str:
+        """Split a trailing Korean particle off ``word`` (이별을 -> 이별).
+
+        Words of one syllable are left whole: 비, 밤 and 술 are nouns.
+        """
+        if len(word) < 2:
+            return word
+        for p in self._particles:
+            if word.endswith(p) and len(word) - len(p) >= 1:
+                return word[: -len(p)]
+        return word
+
+    def key(self, word: str) -> str:
+        """The matching key of one normalised word: its stem, stop words
+        included (the lexicon matches phrases such as "left me" on keys).
+
+        >>> Analyzer().key("Can't"), Analyzer().key("tears"), Analyzer().key("이별을")
+        ('cant', 'tear', '이별을')
+        """
+        if is_hangul(word):
+            return word
+        if word.endswith("'s"):
+            word = word[:-2]
+        return self.stem(word.replace("'", ""))
+
+    def expand_informal(self, word: str) -> tuple[str, ...]:
+        """Informal spellings written out (gf -> girlfriend, nite -> night)."""
+        return self._informal.get(word, (word,))
+
+    def _word_terms_uncached(self, word: str) -> tuple[tuple[str, ...], bool, bool]:
+        """Index terms for one normalised word, with (is_hangul, is_stop)."""
+        if is_hangul(word):
+            if word in self._stop_ko:
+                return (), True, True
+            stem = self.strip_particle(word)
+            if stem in self._stop_ko:
+                return (), True, True
+            return ((word, stem) if stem != word else (word,)), True, False
+        terms = []
+        for w in self.expand_informal(word):
+            if w in self._stop_en or w.replace("'", "") in self._stop_en:
+                continue
+            terms.append(self.key(w))
+        return tuple(t for t in terms if t), False, not terms
+
+    def _split_scripts(self, word: str) -> list[str]:
+        """Split a mixed-script word (BTS의 -> BTS); a particle glued to a
+        Latin word is dropped, since it is grammar, not content."""
+        if word.isascii():
+            return [word]
+        runs = _SCRIPT_RE.findall(word)
+        return [r for i, r in enumerate(runs) if not (i and r in self._particle_set)]
+
+    def _normalize(self, text: str) -> str:
+        text = normalize(text)
+        if self._phrase_re is not None:
+            text = self._phrase_re.sub(lambda m: self._phrases[m.group(1)], text)
+        return text
+
+    def words(self, text: str) -> list[str]:
+        """Normalised words of ``text``, Korean split from other scripts."""
+        out: list[str] = []
+        for m in _WORD_RE.finditer(self._normalize(text)):
+            out.extend(self._split_scripts(m.group()))
+        return out
+
+    # ----------------------------------------------------------------- public
+    def terms(self, text: str) -> list[str]:
+        """Index terms of a text, in order (stop words removed)."""
+        out: list[str] = []
+        for w in self.words(text):
+            out.extend(self._word_terms(w)[0])
+        return out
+
+    def term_of(self, word: str) -> str | None:
+        """The main index term of a single word (None for a stop word)."""
+        words = self.words(word)
+        if len(words) != 1:
+            return None
+        terms = self._word_terms(words[0])[0]
+        return terms[-1] if terms else None
+
+    def tokens(self, text: str) -> list[Token]:
+        """Tokens of a query, with clause numbers for negation scope.
+
+        Informal spellings are written out first (``bff`` gives two tokens).
+        """
+        text = self._normalize(text)
+        out: list[Token] = []
+        clause = 0
+        pos = 0
+        for m in _WORD_RE.finditer(text):
+            if any(c in _CLAUSE_BREAKS for c in text[pos : m.start()]):
+                clause += 1
+            pos = m.end()
+            for part in self._split_scripts(m.group()):
+                subwords = (part,) if is_hangul(part) else self.expand_informal(part)
+                for w in subwords:
+                    terms, hangul, stop = self._word_terms(w)
+                    out.append(Token(w, self.key(w), terms, hangul, stop, clause))
+        return out
