@@ -533,6 +533,27 @@ class Recommender(BaseEstimator):
         rows, scores = self._rank(plan, k, allowed, ex_rows)
         return Recommendations(query, self._matches(plan, rows, scores))
 
+    def transform(self, queries: str | Iterable[str]) -> sp.csr_matrix:
+        """Queries as vectors in the songs' TF-IDF space (rows L2-normalised).
+
+        Row i is the vector the engine scores query i with (expansions and
+        spelling included), so ``transform(q) @ matrix_.T`` gives the cosine part
+        of the scores.  Useful to place a query on a map of the songs.
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> rec.transform(["rain", "first love"]).shape == (2, len(rec.terms_))
+        True
+        """
+        self._check_fitted()
+        if isinstance(queries, str):
+            queries = [queries]
+        plans = [self.analyze(q) for q in queries]
+        indptr = np.cumsum([0] + [len(p.terms) for p in plans])
+        indices = np.concatenate([p.terms for p in plans]) if plans else np.empty(0, np.int64)
+        data = np.concatenate([p.weights for p in plans]) if plans else np.empty(0)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(plans), len(self.terms_)))
+
     def similar(
         self,
         song_id: str,
