@@ -283,16 +283,13 @@ class Recommender(BaseEstimator):
         for m in matches:
             in_cue[m.start : m.end] = True
 
-        # term -> (weight, kind, label)
-        best: dict[str, tuple[float, str, str]] = {}
-
-        def offer(term: str, w: float, kind: str, label: str) -> None:
-            if term in self.vocabulary_ and w > best.get(term, (0.0, "", ""))[0]:
-                best[term] = (w, kind, label)
-
+        # The query vector is a mixture: the user's own words, normalised, and
+        # each feeling's expansion, normalised, sharing ``expansion_weight`` of
+        # the mass.  No single feeling can swamp the words the user typed, and
+        # a long list of related words cannot outweigh a short one.
         ctx = float(self.context_weight) if live else 1.0
-        counts: dict[str, float] = {}
-        first_label: dict[str, tuple[str, str]] = {}
+        literal: dict[str, float] = {}
+        literal_src: dict[str, tuple[str, str]] = {}
         for i, tok in enumerate(tokens):
             if tok.stop or negated[i] or self._is_negator(tok):
                 continue
@@ -303,29 +300,53 @@ class Recommender(BaseEstimator):
             else:
                 kind, label = "word", tok.surface
             for t in tok.terms:
-                counts[t] = max(counts.get(t, 0.0), base)
-                first_label.setdefault(t, (kind, label))
-        for t, w in counts.items():
-            offer(t, w, *first_label[t])
+                if t in self.vocabulary_ and base > literal.get(t, 0.0):
+                    literal[t] = base
+                    literal_src[t] = (kind, label)
 
         feelings: list[str] = []
+        blocks: list[tuple[str, dict[str, float]]] = []
         if self.expand:
-            ew = float(self.expansion_weight)
             for fi in dict.fromkeys(m.feeling for m in live):
                 f = lex.feelings[fi]
                 feelings.append(f.label)
+                block: dict[str, float] = {}
                 for term, _word in f.cue_terms:
-                    offer(term, ew * 0.8, "feeling", f.label)
+                    if term in self.vocabulary_:
+                        block[term] = max(block.get(term, 0.0), 0.8)
                 for term, w, _word in f.related:
-                    offer(term, ew * w, "feeling", f.label)
+                    if term in self.vocabulary_:
+                        block[term] = max(block.get(term, 0.0), w)
+                if block:
+                    blocks.append((f.label, block))
+
+        def unit(weights: dict[str, float]) -> dict[str, float]:
+            v = {t: w * self.idf_[self.vocabulary_[t]] for t, w in weights.items()}
+            n = math.sqrt(sum(x * x for x in v.values()))
+            return {t: x / n for t, x in v.items()} if n > 0 else {}
+
+        share = float(self.expansion_weight) / (1.0 + float(self.expansion_weight))
+        parts: list[tuple[float, dict[str, float], dict[str, tuple[str, str]]]] = []
+        if literal:
+            parts.append((1.0 - share if blocks else 1.0, unit(literal), literal_src))
+        for label, block in blocks:
+            mass = (share if literal else 1.0) / len(blocks)
+            parts.append((mass, unit(block), {t: ("feeling", label) for t in block}))
+        total: dict[str, float] = {}
+        source: dict[str, tuple[float, tuple[str, str]]] = {}
+        for mass, vec, src in parts:
+            for t, x in vec.items():
+                total[t] = total.get(t, 0.0) + mass * x
+                if mass * x > source.get(t, (0.0, ("", "")))[0]:
+                    source[t] = (mass * x, src[t])
 
         valence = self._query_valence(tokens, negated, live, dead)
         negated_words = [lex.feelings[m.feeling].label for m in dead] + [
             t.surface for i, t in enumerate(tokens) if negated[i] and not t.stop
         ]
-        terms = list(best)
+        terms = list(total)
         ids = np.array([self.vocabulary_[t] for t in terms], dtype=np.int64)
-        w = np.array([best[t][0] for t in terms], dtype=np.float64) * self.idf_[ids] if terms else np.empty(0)
+        w = np.array([total[t] for t in terms], dtype=np.float64)
         norm = float(np.sqrt((w * w).sum())) if len(w) else 0.0
         if norm > 0:
             w = w / norm
@@ -333,7 +354,7 @@ class Recommender(BaseEstimator):
             query=query,
             terms=ids,
             weights=w,
-            sources=[(best[t][1], best[t][2]) for t in terms],
+            sources=[source[t][1] for t in terms],
             feelings=feelings,
             negated=list(dict.fromkeys(negated_words)),
             corrections=corrections,
@@ -602,8 +623,9 @@ class Recommender(BaseEstimator):
 
         >>> import moodrec
         >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
-        >>> rec.explain("drinking alone", "ben-lonely-night").reasons[0].kind
-        'word'
+        >>> m = rec.explain("drinking alone", "ben-lonely-night")
+        >>> m.rank, m.reasons[0].share > 0
+        (1, True)
         """
         self._check_fitted()
         check_query(query)

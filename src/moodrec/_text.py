@@ -190,7 +190,7 @@ class Analyzer:
         """The matching key of one normalised word: its stem, stop words
         included (the lexicon matches phrases such as "left me" on keys).
 
-        >>> Analyzer().key("Can't"), Analyzer().key("tears"), Analyzer().key("이별을")
+        >>> Analyzer().key("can't"), Analyzer().key("tears"), Analyzer().key("이별을")
         ('cant', 'tear', '이별을')
         """
         if is_hangul(word):
