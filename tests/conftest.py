@@ -18,7 +18,7 @@ def tiny_songs() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "song_id": ["rain", "party", "goodbye", "mother", "twin-a", "twin-b"],
-            "title": ["Rain Walk", "Dance Floor", "Last Train", "Kitchen Light", "Echo", "Echo Again"],
+            "title": ["Rain Walk", "Dance Floor", "Last Train", "Kitchen Light", "Echo", "Echo"],
             "artist": ["A", "B", "C", "D", "E", "E"],
             "blurb": [
                 "A slow song for walking home alone in the rain, lonely and quiet.",

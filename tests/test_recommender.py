@@ -94,13 +94,12 @@ def test_only_positive_scores_best_first_in_unit_range(tiny: Recommender) -> Non
 
 
 def test_ties_keep_catalog_order(tiny: Recommender) -> None:
+    # the twins have identical text; their scores tie and catalog order decides
     recs = tiny.recommend("waves", k=2)
-    assert recs.song_ids == ["twin-a", "twin-b"] or recs[0].score != recs[1].score
-    # the twins have identical blurbs; their scores tie and catalog order decides
-    pure = Recommender(expand=False, spelling=False, polarity=0.0, title_weight=0.0).fit(tiny.catalog_)
-    recs = pure.recommend("waves", k=2)
     assert recs[0].score == recs[1].score
     assert recs.song_ids == ["twin-a", "twin-b"]
+    swapped = Recommender().fit(tiny.catalog_.iloc[::-1])
+    assert swapped.recommend("waves", k=2).song_ids == ["twin-b", "twin-a"]
 
 
 def test_same_query_same_list(bundled: Recommender) -> None:
@@ -121,8 +120,8 @@ def _brute_force(rec: Recommender, query: str) -> np.ndarray:
     "query", ["missing someone", "drinking alone", "rainy night", "she left me", "first love confession"]
 )
 def test_scores_agree_with_brute_force_cosine(bundled: Recommender, query: str) -> None:
-    # polarity off: then a score is exactly the cosine of TF-IDF vectors
-    rec = Recommender(polarity=0.0).fit(bundled.catalog_)
+    # polarity and proximity off: then a score is exactly the cosine of TF-IDF vectors
+    rec = Recommender(polarity=0.0, proximity=0.0).fit(bundled.catalog_)
     dense = _brute_force(rec, query)
     recs = rec.recommend(query, k=rec.n_songs_)
     expected_ids = [rec.song_ids_[i] for i in np.lexsort((np.arange(len(dense)), -np.round(dense, 9)))
@@ -133,15 +132,20 @@ def test_scores_agree_with_brute_force_cosine(bundled: Recommender, query: str) 
 
 
 def test_plain_tfidf_mode_matches_sklearn_cosine(tiny_songs: pd.DataFrame) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    rec = Recommender(expand=False, spelling=False, polarity=0.0, title_weight=0.0,
-                      artist_weight=0.0, tag_weight=0.0).fit(tiny_songs)
-    vec = TfidfVectorizer(analyzer=rec.analyzer_.terms, sublinear_tf=True)
-    docs = vec.fit_transform(tiny_songs["blurb"])
+    rec = Recommender(expand=False, spelling=False, polarity=0.0, proximity=0.0, title_weight=0.0,
+                      artist_weight=0.0, tag_weight=0.0, feeling_weight=0.0).fit(tiny_songs)
+    # moodrec's term weighting: log(1 + count), then scikit-learn's smoothed idf and L2 norm
+    counts = CountVectorizer(analyzer=rec.analyzer_.terms)
+    tf = counts.fit_transform(tiny_songs["blurb"]).astype(float)
+    tf.data = np.log1p(tf.data)
+    tfidf = TfidfTransformer().fit(tf)
+    docs = tfidf.transform(tf)
     query = "lonely rain, tears at the station"
-    expected = cosine_similarity(vec.transform([query]), docs).ravel()
+    q = counts.transform([query]).astype(float)
+    expected = cosine_similarity(q.multiply(tfidf.idf_).tocsr(), docs).ravel()
     got = {m.song_id: m.score for m in rec.recommend(query, k=10)}
     for sid, score in zip(tiny_songs["song_id"], expected):
         assert got.get(sid, 0.0) == pytest.approx(score, abs=1e-6)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import numbers
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Union
@@ -39,6 +40,10 @@ REQUIRED_COLUMNS = ("title", "artist", "blurb")
 LIST_COLUMNS = ("themes", "moods")
 #: Columns that are text whenever present.
 TEXT_COLUMNS = ("song_id", "title", "title_ko", "artist", "artist_ko", "album", "blurb")
+#: The longest cell a catalog may hold, in characters: the csv module's own
+#: default field limit, far above any blurb, and a bound on what one cell of an
+#: untrusted catalog can cost to fit.
+MAX_CELL_CHARS = 131_072
 _SONG_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 CatalogLike = Union[pd.DataFrame, str, os.PathLike]
@@ -116,60 +121,172 @@ def read_catalog(source: CatalogLike) -> pd.DataFrame:
         raise CatalogError(f"catalog path is a directory, not a CSV file: {str(path)!r}") from None
     except OSError as exc:
         raise CatalogError(f"cannot read catalog file {str(path)!r}: {exc}") from None
+    name = str(path)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CatalogError(f"catalog file {name!r} is UTF-16; save it as UTF-8")
+    undecodable = False
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CatalogError(
-            f"catalog file {str(path)!r} is not valid UTF-8 (byte {exc.start}, line {line}); "
-            "save it as UTF-8"
-        ) from None
-    return _parse_csv(text, str(path))
+    except UnicodeDecodeError:
+        # Parse anyway, each undecodable byte kept as a lone surrogate (which
+        # valid UTF-8 never yields), so every bad cell is named, not just the first.
+        text = raw.decode("utf-8-sig", errors="surrogateescape")
+        undecodable = True
+    return _parse_csv(text, name, undecodable=undecodable)
 
 
-def _parse_csv(text: str, name: str) -> pd.DataFrame:
+class _Lines:
+    """The lines of a text as ``csv.reader`` reads them, counting offset and line."""
+
+    def __init__(self, text: str) -> None:
+        self._file = io.StringIO(text, newline="")
+        self.offset = 0
+        self.count = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._file.readline()
+        if not line:
+            raise StopIteration
+        self.offset += len(line)
+        self.count += 1
+        return line
+
+
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_DELIMITER_RE = re.compile(r"[,\r\n]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _line_at(text: str, pos: int) -> int:
+    return len(_NEWLINE_RE.findall(text, 0, pos)) + 1
+
+
+def _locate(text: str, start: int, limit: int) -> tuple[int | None, int, str]:
+    """Where a record the csv module rejected goes wrong.
+
+    Walks the record from ``start`` as the default dialect does and returns
+    (field index, offset of that field, what is wrong); the csv module itself
+    only says which line it had reached.
+    """
+    field, pos, n = 0, start, len(text)
+    while pos < n:
+        begin = pos
+        if text[pos] == '"':
+            pos += 1
+            while True:
+                q = text.find('"', pos)
+                if q < 0:
+                    return field, begin, "a quoted cell starts here and its closing quote is missing"
+                if text.startswith('""', q):
+                    pos = q + 2
+                    continue
+                pos = q + 1
+                break
+            if pos - begin - 2 > limit:
+                return field, begin, f"the cell is longer than the limit of {limit:,} characters"
+            if pos < n and text[pos] not in ",\r\n":
+                return field, begin, "text follows the closing quote of a quoted cell (quote the whole cell and double the quotes inside)"
+        else:
+            m = _DELIMITER_RE.search(text, pos)
+            pos = m.start() if m else n
+            if pos - begin > limit:
+                return field, begin, f"the cell is longer than the limit of {limit:,} characters"
+        if pos >= n or text[pos] != ",":
+            break
+        pos += 1
+        field += 1
+    return None, start, "malformed CSV"
+
+
+def _parse_csv(text: str, name: str, *, undecodable: bool = False) -> pd.DataFrame:
     if not text.strip():
-        raise CatalogError(f"catalog file {name!r} is empty: it needs a header and at least one song")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise CatalogError(f"catalog file {name!r}: malformed header: {exc}") from None
-    header = [h.strip() for h in header]
+        raise CatalogError(
+            f"catalog file {name!r} cannot be used",
+            [CatalogProblem("the file is empty: a catalog needs a header line and at least one song")],
+        )
+    lines = _Lines(text)
+    reader = csv.reader(lines, strict=True)
     problems: list[CatalogProblem] = []
+    header: list[str] = []
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    while True:
+        offset, line = lines.offset, lines.count + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            index, pos, what = _locate(text, offset, csv.field_size_limit())
+            if what == "malformed CSV":
+                what = f"malformed CSV: {exc}"
+            column = header[index] if (header and index is not None and index < len(header)) else None
+            problems.append(
+                CatalogProblem(what, row=len(rows) if header else None, column=column, line=_line_at(text, pos))
+            )
+            break
+        if not header:
+            header = [_clean_name(h) for h in fields] or [""]
+            continue
+        if not fields:
+            continue  # a blank line is not a song
+        if len(fields) != len(header):
+            if len(fields) < len(header):
+                missing = header[len(fields):]
+                what = f"has {len(fields)} fields, the header has {len(header)}: no value for {', '.join(map(repr, missing))}"
+                column: str | None = missing[0]
+            else:
+                what = (
+                    f"has {len(fields)} fields, the header has {len(header)}: "
+                    f"{len(fields) - len(header)} field(s) after {header[-1]!r} have no column "
+                    "(an unquoted comma inside a cell?)"
+                )
+                column = header[-1]
+            problems.append(CatalogProblem(what, row=len(rows), line=line, column=column))
+        rows.append(fields)
+        starts.append(line)
     seen: set[str] = set()
     for h in header:
         if not h:
-            problems.append(CatalogProblem("the header has an empty column name", line=1))
+            problems.insert(0, CatalogProblem("the header has an empty column name", line=1))
         elif h in seen:
-            problems.append(CatalogProblem("the header names this column twice", column=h, line=1))
+            problems.insert(0, CatalogProblem("the header names this column twice", column=h, line=1))
         seen.add(h)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not fields:
-                continue  # a blank line is not a song
-            if len(fields) != len(header):
-                problems.append(
-                    CatalogProblem(
-                        f"has {len(fields)} fields, the header has {len(header)}",
-                        row=len(rows),
-                        line=line,
-                    )
-                )
-            rows.append(fields)
-            lines.append(line)
-    except csv.Error as exc:
-        problems.append(CatalogProblem(f"malformed CSV: {exc}", line=reader.line_num))
+    if undecodable:
+        for h in header:
+            if _SURROGATE_RE.search(h):
+                problems.append(CatalogProblem(_not_utf8(h, "column name"), line=1))
+        for i, fields in enumerate(rows):
+            for j, v in enumerate(fields):
+                if _SURROGATE_RE.search(v):
+                    col = header[j] if j < len(header) else None
+                    problems.append(CatalogProblem(_not_utf8(v, "cell"), row=i, line=starts[i], column=col))
+        problems.sort(key=lambda p: (p.line or 0))
+        raise CatalogError(f"catalog file {name!r} is not valid UTF-8; save it as UTF-8", problems)
     if problems:
         raise CatalogError(f"catalog file {name!r} cannot be read", problems)
     if not rows:
-        raise CatalogError(f"catalog file {name!r} has a header but no songs")
+        raise CatalogError(
+            f"catalog file {name!r} cannot be used",
+            [CatalogProblem("the file has a header but no songs", line=2)],
+        )
     df = pd.DataFrame(rows, columns=header, dtype=object)
-    df.attrs["source_lines"] = lines
+    df.attrs["source_lines"] = starts
     return df
+
+
+def _not_utf8(value: str, what: str) -> str:
+    bad = sorted({ord(c) - 0xDC00 for c in _SURROGATE_RE.findall(value) if 0xDC80 <= ord(c) <= 0xDCFF})
+    shown = " ".join(f"0x{b:02x}" for b in bad[:5])
+    return f"the {what} has bytes that are not UTF-8 ({shown})"
+
+
+def _clean_name(name: Any) -> str:
+    """A column name as matched: surrounding spaces and stray byte-order marks removed."""
+    return str(name).strip().strip("\ufeff").strip()
 
 
 def _is_missing(value: Any) -> bool:
@@ -183,11 +300,17 @@ def _is_missing(value: Any) -> bool:
 
 
 def _as_text(value: Any) -> str | None:
-    """Text of a cell: strings stripped, numbers written out, missing -> None."""
+    """Text of a cell: strings stripped, numbers written out, missing -> None.
+
+    Raises ValueError for a cell that is not text or a number (bytes, a list
+    ...): written out with ``str`` it would become text nobody typed.
+    """
     if _is_missing(value):
         return None
     if isinstance(value, (np.generic,)):
         value = value.item()
+    if not isinstance(value, (str, numbers.Number)):
+        raise ValueError(f"must be text or a number, got {type(value).__name__}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -234,7 +357,7 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
         line = lines[row] if (lines is not None and row is not None) else None
         problems.append(CatalogProblem(msg, row=row, column=column, line=line))
 
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [_clean_name(c) for c in df.columns]
     dup_cols = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     for c in dup_cols:
         problem("the catalog has this column more than once", column=c)
@@ -248,19 +371,45 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
 
     df = df.reset_index(drop=True)
     n = len(df)
+    not_text: set[tuple[int, str]] = set()
+    for col in df.columns:
+        for i, v in enumerate(df[col].tolist()):
+            if isinstance(v, str):
+                if len(v) > MAX_CELL_CHARS:
+                    problem(f"the cell has {len(v):,} characters, more than the limit of {MAX_CELL_CHARS:,}",
+                            row=i, column=col)
+                elif _SURROGATE_RE.search(v):
+                    problem("the cell holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text",
+                            row=i, column=col)
+            elif isinstance(v, (bytes, bytearray, memoryview, Collection)):
+                # Results hold plain values; a list or dict would also be shared
+                # with the caller, who could change the fitted catalog through it.
+                problem(f"{col} must be text or a number, got {type(v).__name__}", row=i, column=col)
+                not_text.add((i, col))
+
+    def text_of(value: Any, row: int, column: str) -> str | None:
+        if (row, column) in not_text:
+            return None
+        try:
+            return _as_text(value)
+        except ValueError as exc:
+            problem(f"{column} {exc}", row=row, column=column)
+            not_text.add((row, column))
+            return None
+
     for col in [c for c in TEXT_COLUMNS if c in df.columns]:
-        df[col] = pd.Series([_as_text(v) for v in df[col].tolist()], index=df.index, dtype=object)
+        df[col] = pd.Series([text_of(v, i, col) for i, v in enumerate(df[col].tolist())], index=df.index, dtype=object)
     for col in REQUIRED_COLUMNS:
         values = df[col].tolist()
         for i, v in enumerate(values):
-            if _is_missing(v):
+            if _is_missing(v) and (i, col) not in not_text:
                 what = "blurb is empty: every song needs the text it is matched on" if col == "blurb" else f"{col} is empty"
                 problem(what, row=i, column=col)
 
     if "song_id" in df.columns:
         ids = df["song_id"].tolist()
         for i, v in enumerate(ids):
-            if _is_missing(v):
+            if _is_missing(v) and (i, "song_id") not in not_text:
                 problem("song_id is empty (leave the whole column out to have ids made)", row=i, column="song_id")
     else:
         ids = []
@@ -289,7 +438,7 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
     if "year" in df.columns:
         years: list[Any] = []
         for i, v in enumerate(df["year"].tolist()):
-            text = _as_text(v)
+            text = text_of(v, i, "year")
             if text is None:
                 years.append(pd.NA)
             elif re.fullmatch(r"\d{4}", text):
@@ -305,7 +454,7 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
         cleaned = []
         allowed = set(vocabulary[col]) if vocabulary is not None and col in vocabulary else None
         for i, v in enumerate(df[col].tolist()):
-            items = split_list(_as_text(v))
+            items = split_list(text_of(v, i, col))
             if allowed is not None:
                 for item in items:
                     if item not in allowed:

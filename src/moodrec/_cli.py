@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import json
+import os
+import shutil
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 
 from ._results import Recommendations
@@ -51,25 +56,59 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Hangul, kana and CJK take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+               for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` columns."""
+    if _width(text) > width:
+        out, used = "", 0
+        for c in text:
+            if used + _width(c) > width - 1:
+                break
+            out, used = out + c, used + _width(c)
+        text = out + "…"
+    return text + " " * (width - _width(text))
+
+
 def _table(recs: Recommendations, explain: bool) -> str:
     if not recs:
         return ""
-    width = max(len(f"{m.title} - {m.artist}") for m in recs)
-    width = min(width, 60)
-    lines = [f"{'#':>3}  {'score':>5}  {'song':<{width}}  id"]
-    for m in recs:
-        song = f"{m.title} - {m.artist}"
-        if len(song) > width:
-            song = song[: width - 1] + "…"
-        lines.append(f"{m.rank:>3}  {m.score:5.3f}  {song:<{width}}  {m.song_id}")
+    songs = [f"{m.title} - {m.artist}" for m in recs]
+    width = min(max(_width(s) for s in songs), 60)
+    lines = [f"{'#':>3}  {'score':>5}  {_fit('song', width)}  id"]
+    # Explanations wrap to the terminal (or 100 columns when piped), under the song.
+    wrap = max(40, min(shutil.get_terminal_size((112, 24)).columns, 120) - 12)
+    for m, song in zip(recs, songs):
+        lines.append(f"{m.rank:>3}  {m.score:5.3f}  {_fit(song, width)}  {m.song_id}")
         if explain and m.why:
-            for line in textwrap.wrap(m.why, 100):
+            for line in textwrap.wrap(m.why, wrap):
                 lines.append(f"{'':>12}{line}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    # A terminal or pipe that cannot show Hangul gets escapes, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader went away (`moodrec ... | head`): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush stays quiet.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.query is None and args.similar is None:
         _parser().error("give a QUERY (what you feel) or --similar SONG_ID")
@@ -93,10 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"moodrec: error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"query": recs.query, "results": recs.to_dicts()}, ensure_ascii=False, indent=2))
+        # Hangul as is where stdout takes it; \uXXXX escapes (still JSON) where it cannot.
+        readable = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name.startswith("utf")
+        print(json.dumps({"query": recs.query, "results": recs.to_dicts()}, ensure_ascii=not readable, indent=2))
     elif recs:
         print(_table(recs, args.explain))
     if not recs:
-        print(f"no song matches {recs.query!r}", file=sys.stderr)
+        where = f" in theme {', '.join(args.theme)}" if args.theme else ""
+        print(f"no song matches {recs.query!r}{where}; try other words, e.g. \"missing someone\"",
+              file=sys.stderr)
         return 1
     return 0

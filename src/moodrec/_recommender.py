@@ -79,6 +79,7 @@ class QueryPlan:
     negated: list[str] = field(default_factory=list)  # feelings or words negated
     corrections: dict[str, str] = field(default_factory=dict)  # typed -> read as
     valence: float = 0.0  # -1 (sad) .. +1 (bright); 0 when the query says nothing
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent query words, for proximity
 
 
 class Recommender(BaseEstimator):
@@ -90,16 +91,23 @@ class Recommender(BaseEstimator):
         Expand queries with the mood lexicon's related words.
     expansion_weight : float, default 0.6
         Weight of an expansion relative to a word the user typed (1.0).
-    context_weight : float, default 0.5
+    context_weight : float, default 0.8
         Weight of query words outside any feeling cue, once a feeling is found.
     spelling : bool, default True
         Read unknown query words as the nearest known word.
     polarity : float, default 0.8
         How strongly a clash of emotional direction (bright query, sad song)
         lowers a song's score; 0 turns it off.
+    proximity : float, default 0.2
+        How much lower a song ranks when the query's adjacent words ("drinking
+        alone") stand apart in its text rather than side by side; 0 turns it off.
     title_weight, artist_weight, tag_weight : float
         Weight of title, artist and curated tags (themes, moods) relative to
         the blurb when building each song's text vector.
+    feeling_weight : float, default 2.0
+        Weight of the feeling features: how strongly each song expresses each
+        feeling of the lexicon, judged from its blurb.  Queries that express a
+        feeling meet songs through them even when no word is shared.
 
     Examples
     --------
@@ -114,21 +122,25 @@ class Recommender(BaseEstimator):
         *,
         expand: bool = True,
         expansion_weight: float = 0.6,
-        context_weight: float = 0.5,
+        context_weight: float = 0.8,
         spelling: bool = True,
         polarity: float = 0.8,
+        proximity: float = 0.2,
         title_weight: float = 1.0,
         artist_weight: float = 1.0,
-        tag_weight: float = 0.5,
+        tag_weight: float = 1.5,
+        feeling_weight: float = 2.0,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
         self.context_weight = context_weight
         self.spelling = spelling
         self.polarity = polarity
+        self.proximity = proximity
         self.title_weight = title_weight
         self.artist_weight = artist_weight
         self.tag_weight = tag_weight
+        self.feeling_weight = feeling_weight
 
     # ------------------------------------------------------------------- fit
     def fit(self, songs: CatalogLike) -> "Recommender":
@@ -150,15 +162,17 @@ class Recommender(BaseEstimator):
         return self
 
     def _check_params(self) -> None:
-        for name in ("expansion_weight", "context_weight", "polarity", "title_weight", "artist_weight", "tag_weight"):
+        for name in ("expansion_weight", "context_weight", "polarity", "proximity", "title_weight", "artist_weight", "tag_weight", "feeling_weight"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-        if self.polarity > 1:
-            raise ValueError(f"polarity must be between 0 and 1, got {self.polarity!r}")
+        for name in ("polarity", "proximity"):
+            v = getattr(self, name)
+            if v > 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {v!r}")
 
-    def _song_fields(self, catalog: pd.DataFrame) -> list[tuple[list[str], float]]:
-        """(text column values, weight) for each field of a song's vector."""
+    def _song_fields(self, catalog: pd.DataFrame) -> dict[str, list[str]]:
+        """The text of each field of every song (missing cells as "")."""
 
         def col(name: str) -> list[str]:
             if name not in catalog.columns:
@@ -169,64 +183,87 @@ class Recommender(BaseEstimator):
             cols = [col(n) for n in names]
             return [" ".join(parts) for parts in zip(*cols)]
 
-        tags = [t.replace(";", " ").replace("-", " ") for t in joined("themes", "moods")]
-        return [
-            (col("blurb"), 1.0),
-            (joined("title", "title_ko"), float(self.title_weight)),
-            (joined("artist", "artist_ko"), float(self.artist_weight)),
-            (tags, float(self.tag_weight)),
-        ]
+        return {
+            "blurb": col("blurb"),
+            "title": joined("title", "title_ko"),
+            "artist": joined("artist", "artist_ko"),
+            "themes": [t.replace(";", " ").replace("-", " ") for t in col("themes")],
+            "moods": [t.replace(";", " ").replace("-", " ") for t in col("moods")],
+        }
 
     def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
         n = len(catalog)
         vocab: dict[str, int] = {}
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        blurb_terms: list[list[str]] = []
-        for fi, (texts, weight) in enumerate(self._song_fields(catalog)):
-            if weight == 0 and fi:
-                continue
-            r: list[int] = []
-            c: list[int] = []
-            for i, text in enumerate(texts):
-                terms = analyzer.terms(text)
-                if fi == 0:
-                    blurb_terms.append(terms)
-                for t in terms:
-                    j = vocab.get(t)
-                    if j is None:
-                        j = vocab[t] = len(vocab)
-                    c.append(j)
-                r.extend([i] * len(terms))
-            rows.append(np.asarray(r, np.int64))
-            cols.append(np.asarray(c, np.int64))
-            vals.append(np.full(len(r), weight, np.float64))
-        counts = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n, len(vocab)),
-        )
-        counts.sum_duplicates()
-        tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=True)
-        matrix = tfidf.fit_transform(counts).tocsr()
-        matrix.sort_indices()
-        terms = [""] * len(vocab)
+        fields = self._song_fields(catalog)
+        counts = {name: _count_matrix(texts, analyzer, vocab) for name, texts in fields.items()}
+        n_words = len(vocab)
+        for name in counts:
+            counts[name].resize((n, n_words))
+        weights = {
+            "blurb": 1.0,
+            "title": float(self.title_weight),
+            "artist": float(self.artist_weight),
+            "themes": float(self.tag_weight),
+            "moods": float(self.tag_weight),
+        }
+        words = sum((counts[f] * w for f, w in weights.items() if w > 0), sp.csr_matrix((n, n_words)))
+
+        # Feeling features: each feeling of the lexicon is also a term ("~name"),
+        # present in a song as strongly as its blurb uses the feeling's words.
+        # A query that expresses the feeling in words no blurb uses still meets
+        # every song that expresses it in any of the lexicon's words.
+        terms = [""] * n_words
         for t, j in vocab.items():
             terms[j] = t
+        feeling_map = sp.lil_matrix((n_words, len(lexicon.feelings)))
+        for fi, f in enumerate(lexicon.feelings):
+            for term, w, _word in f.related:
+                j = vocab.get(term)
+                if j is not None:
+                    feeling_map[j, fi] = max(feeling_map[j, fi], w)
+            for term, _word in f.cue_terms:
+                j = vocab.get(term)
+                if j is not None:
+                    feeling_map[j, fi] = 1.0
+        source = (counts["blurb"] + counts["title"] + counts["moods"]).tocsr()
+        source.data = np.minimum(source.data, 1.0)  # a word counts once per song
+        feelings = (source @ feeling_map.tocsr()).tocsr()
+        feelings.data *= float(self.feeling_weight)
+        feelings.eliminate_zeros()
+        terms += [f"~{f.name}" for f in lexicon.feelings]
+        for fi, f in enumerate(lexicon.feelings):
+            vocab[f"~{f.name}"] = n_words + fi
+        combined = sp.hstack([words, feelings], format="csr")
+        combined.sum_duplicates()
+        # log1p keeps fractional field weights positive (1 + log tf would not).
+        combined.data = np.log1p(combined.data)
+        tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
+        matrix = tfidf.fit_transform(combined).tocsr()
+        matrix.sort_indices()
 
-        moods = catalog["moods"].tolist() if "moods" in catalog.columns else [None] * n
-        titles = catalog["title"].tolist()
-        valence = np.array(
-            [
-                lexicon.song_valence(bt + analyzer.terms(title), split_list(m))
-                for bt, title, m in zip(blurb_terms, titles, moods)
-            ],
-            dtype=np.float64,
-        )
+        # Emotional direction of each song: mean valence of its emotional words
+        # (title and blurb; curated moods count double), shrunk towards 0 when
+        # it has few.
+        val = np.zeros(n_words)
+        has = np.zeros(n_words)
+        for t, v in lexicon.valence.items():
+            j = vocab.get(t)
+            if j is not None and j < n_words:
+                val[j] = v
+                has[j] = 1.0
+        text = (counts["blurb"] + counts["title"]).tocsr()
+        total = text @ val + 2.0 * (counts["moods"] @ val)
+        count = text @ has + 2.0 * (counts["moods"] @ has)
+        valence = np.where(count > 0, total / (count + 2.0), 0.0)
         known = sorted(
-            {t for t in terms if len(t) >= 3 and t.isascii() and t.isalpha()} | set(lexicon.known_keys)
+            {t for t in terms[:n_words] if len(t) >= 3 and t.isascii() and t.isalpha()} | set(lexicon.known_keys)
         )
 
+        # Scale so the catalog's clearly sad and clearly bright songs sit near
+        # -1 and +1: blurbs differ in how many emotional words they use.
+        spread = float(np.percentile(np.abs(valence), 90)) if n else 0.0
+        if spread > 0:
+            valence = np.clip(valence / spread, -1.0, 1.0)
         self.analyzer_ = analyzer
         self.lexicon_ = lexicon
         self.catalog_ = catalog
@@ -311,6 +348,8 @@ class Recommender(BaseEstimator):
                 f = lex.feelings[fi]
                 feelings.append(f.label)
                 block: dict[str, float] = {}
+                if f"~{f.name}" in self.vocabulary_:
+                    block[f"~{f.name}"] = 1.0
                 for term, _word in f.cue_terms:
                     if term in self.vocabulary_:
                         block[term] = max(block.get(term, 0.0), 0.8)
@@ -341,6 +380,14 @@ class Recommender(BaseEstimator):
                     source[t] = (mass * x, src[t])
 
         valence = self._query_valence(tokens, negated, live, dead)
+        content = [
+            tok.terms[-1] for i, tok in enumerate(tokens)
+            if tok.terms and not tok.stop and not negated[i] and not self._is_negator(tok)
+        ]
+        pairs = list(dict.fromkeys(
+            (x, y) for x, y in zip(content, content[1:])
+            if x != y and x in self.vocabulary_ and y in self.vocabulary_
+        ))
         negated_words = [lex.feelings[m.feeling].label for m in dead] + [
             t.surface for i, t in enumerate(tokens) if negated[i] and not t.stop
         ]
@@ -359,6 +406,7 @@ class Recommender(BaseEstimator):
             negated=list(dict.fromkeys(negated_words)),
             corrections=corrections,
             valence=valence,
+            pairs=pairs,
         )
 
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
@@ -453,8 +501,11 @@ class Recommender(BaseEstimator):
     def _polarity_factor(self, valence: float, rows: np.ndarray) -> np.ndarray:
         if self.polarity == 0 or valence == 0:
             return np.ones(len(rows))
-        clash = np.maximum(0.0, -valence * self.valence_[rows])
-        return 1.0 - float(self.polarity) * np.minimum(1.0, clash)
+        # agreement in [-1, 1]: 1 when song and query lean the same way, -1
+        # when opposed; a neutral song sits between, so a clearly bright query
+        # prefers bright songs to neutral ones and neutral ones to sad ones.
+        agreement = np.sign(valence) * self.valence_[rows]
+        return 1.0 - float(self.polarity) * abs(valence) * (1.0 - agreement) / 2.0
 
     def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
               exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -468,7 +519,51 @@ class Recommender(BaseEstimator):
             ids, scores = ids[keep], scores[keep]
         scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
         positive = scores > 0
-        return top_k(ids[positive], scores[positive], k)
+        ids, scores = ids[positive], scores[positive]
+        if not plan.pairs or self.proximity == 0 or len(ids) == 0:
+            return top_k(ids, scores, k)
+        # Proximity can only lower a score, so it is applied to the best
+        # candidates; if a song outside them could still beat the k-th, the
+        # candidate set grows.  The result is exact, not an approximation.
+        n_cand = k + 32
+        while True:
+            cand, cand_scores = top_k(ids, scores, n_cand)
+            outside = 0.0
+            if len(cand) < len(ids):
+                outside = float(top_k(ids, scores, n_cand + 1)[1][-1])
+            order = np.argsort(cand, kind="stable")
+            cand, cand_scores = cand[order], cand_scores[order]
+            final = cand_scores * self._proximity_factor(plan, cand)
+            best, best_scores = top_k(cand, final, k)
+            if len(cand) == len(ids) or (len(best) == k and best_scores[-1] > outside):
+                return best, best_scores
+            n_cand *= 4
+
+    def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
+        """1 for songs where the query's adjacent words stand together, down to
+        1 - proximity where none of the query's word pairs do."""
+        if not plan.pairs or self.proximity == 0:
+            return np.ones(len(rows))
+        out = np.empty(len(rows))
+        for j, row in enumerate(rows.tolist()):
+            out[j] = 1.0 - float(self.proximity) * (1.0 - self._pair_share(plan, row))
+        return out
+
+    def _pair_share(self, plan: QueryPlan, row: int) -> float:
+        rec = self._record(row)
+        text = f"{rec.get('title') or ''} . {rec.get('blurb') or ''}"
+        # Positions count stop words too, and a pair never spans punctuation:
+        # "drinking by yourself" holds the pair, "a few drinks in, alone" not.
+        positions: dict[str, list[tuple[int, int]]] = {}
+        for pos, tok in enumerate(self.analyzer_.tokens(text)):
+            for t in tok.terms:
+                positions.setdefault(t, []).append((pos, tok.clause))
+        hits = 0
+        for x, y in plan.pairs:
+            px, py = positions.get(x), positions.get(y)
+            if px and py and any(abs(a - b) <= 2 and ca == cb for a, ca in px for b, cb in py):
+                hits += 1
+        return hits / len(plan.pairs)
 
     def _score(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
         """Raw similarity of every touched song (ids ascending, scores)."""
@@ -495,9 +590,14 @@ class Recommender(BaseEstimator):
         for (kind, label), items in groups.items():
             items.sort(key=lambda x: -x[0])
             share = sum(c for c, _ in items) / total
-            words = tuple(dict.fromkeys(w for _, w in items))
+            words = tuple(dict.fromkeys(w for _, w in items if not w.startswith("~")))
             reasons.append(Reason(kind, label, words if kind == "feeling" else (), round(share, 4)))
         reasons.sort(key=lambda r: -r.share)
+        if plan.pairs and self.proximity > 0:
+            share = self._pair_share(plan, row)
+            if share > 0:
+                together = ", ".join(f'"{x} {y}"' for x, y in plan.pairs)
+                reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
         factor = float(self._polarity_factor(plan.valence, np.array([row]))[0])
         if factor < 0.999:
             mood = "bright" if plan.valence > 0 else "sad"
@@ -631,14 +731,10 @@ class Recommender(BaseEstimator):
         check_query(query)
         row = self._row(song_id)
         plan = self.analyze(query)
-        ids, scores = self._score(plan)
-        scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
-        scores = np.round(scores, 9)
-        pos = np.searchsorted(ids, row)
-        score = float(scores[pos]) if pos < len(ids) and ids[pos] == row else 0.0
-        rank = 0
-        if score > 0:
-            rank = 1 + int(((scores > score) | ((scores == score) & (ids < row))).sum())
+        ranked, ranked_scores = self._rank(plan, self.n_songs_)
+        where = np.flatnonzero(ranked == row)
+        score = float(ranked_scores[where[0]]) if len(where) else 0.0
+        rank = int(where[0]) + 1 if len(where) else 0
         rec = self._record(row)
         fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
         return Match(rec["song_id"], rec["title"], rec["artist"], score, rank, fields,
@@ -786,3 +882,29 @@ def _plain(value: Any) -> Any:
 
 def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
     return {str(k): _plain(v) for k, v in row.items()}
+
+
+def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:
+    """Term counts of ``texts`` (one row each); new terms are added to ``vocab``.
+
+    Each distinct word is analysed once; the loop then only looks up ids.
+    """
+    word_ids: dict[str, tuple[int, ...]] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for text in texts:
+        if text:
+            for w in analyzer.raw_words(text):
+                ids = word_ids.get(w)
+                if ids is None:
+                    ids = word_ids[w] = tuple(
+                        vocab.setdefault(t, len(vocab)) for t in analyzer.word_terms(w)
+                    )
+                indices.extend(ids)
+        indptr.append(len(indices))
+    idx = np.asarray(indices, dtype=np.int64)
+    matrix = sp.csr_matrix(
+        (np.ones(len(idx)), idx, np.asarray(indptr, dtype=np.int64)), shape=(len(texts), max(len(vocab), 1))
+    )
+    matrix.sum_duplicates()
+    return matrix

@@ -188,12 +188,15 @@ class Recommendations(Sequence[Match]):
         if not self._matches:
             return f"<p><b>moodrec</b>: no song matches {esc(repr(self._query))}</p>"
         rows = []
+        # Scores of a good match are often 0.1 to 0.3, which would draw every bar
+        # as a sliver: bars are scaled to the best score, the number stays exact.
+        best = max(m.score for m in self._matches)
         for m in self._matches:
-            width = max(0.0, min(1.0, m.score)) * 100
+            width = max(0.0, min(1.0, m.score / best)) * 100 if best > 0 else 0.0
             bar = (
-                f'<div style="background:#e8e8f0;width:120px;height:10px;display:inline-block;'
-                f'vertical-align:middle"><div style="background:#6a5acd;height:10px;width:{width:.0f}%">'
-                f"</div></div> {m.score:.3f}"
+                f'<div title="score {m.score:.3f}" style="background:#e8e8f0;width:120px;height:10px;'
+                f'display:inline-block;vertical-align:middle"><div style="background:#6a5acd;height:10px;'
+                f'width:{width:.0f}%"></div></div> <code>{m.score:.3f}</code>'
             )
             title_ko = m.fields.get("title_ko")
             title = esc(m.title) + (f" <small>({esc(str(title_ko))})</small>" if title_ko else "")
@@ -203,6 +206,7 @@ class Recommendations(Sequence[Match]):
             )
         head = "<tr><th>#</th><th>title</th><th>artist</th><th>score</th><th>why</th></tr>"
         return (
-            f"<div><b>moodrec</b> for <i>{esc(self._query)}</i>"
+            f"<div><b>moodrec</b> for <i>{esc(self._query)}</i> "
+            f"<small>(bars: score relative to the best match)</small>"
             f"<table>{head}{''.join(rows)}</table></div>"
         )

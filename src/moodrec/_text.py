@@ -233,6 +233,17 @@ class Analyzer:
             text = self._phrase_re.sub(lambda m: self._phrases[m.group(1)], text)
         return text
 
+    def raw_words(self, text: str) -> list[str]:
+        """Normalised words of ``text`` before script splitting (fast path)."""
+        return _WORD_RE.findall(self._normalize(text))
+
+    def word_terms(self, word: str) -> tuple[str, ...]:
+        """Index terms of one word from :meth:`raw_words`."""
+        out: list[str] = []
+        for part in self._split_scripts(word):
+            out.extend(self._word_terms(part)[0])
+        return tuple(out)
+
     def words(self, text: str) -> list[str]:
         """Normalised words of ``text``, Korean split from other scripts."""
         out: list[str] = []
