@@ -22,6 +22,7 @@ H = "title,artist,blurb\n"
 #: (name, file bytes or text, expected (row, line, column) of every problem)
 FAILING_CSV = [
     ("short row", H + "A,x,rain\nB,y\n", [(1, 3, "blurb")]),
+    ("short row after blank lines", "\n" + H + "\nA,x,rain\nB,y\n", [(1, 5, "blurb")]),
     ("long row", H + "A,x,rain,extra\nB,y,sun\n", [(0, 2, "blurb")]),
     ("ragged rows, all reported", H + "A\nB,y,sun\nC,z,sea,more\n", [(0, 2, "artist"), (2, 4, "blurb")]),
     ("ragged row after a quoted newline", H + 'A,x,"rain\nat night"\nB,y\n', [(1, 4, "blurb")]),
@@ -51,7 +52,7 @@ LOADING_CSV = [
     ("CRLF line ends", (H + "A,x,rain\nB,y,sun\n").replace("\n", "\r\n"), 2),
     ("CR line ends", (H + "A,x,rain\nB,y,sun\n").replace("\n", "\r"), 2),
     ("no final newline", H + "A,x,rain\nB,y,sun", 2),
-    ("blank lines", H + "\nA,x,rain\n\n\nB,y,sun\n\n", 2),
+    ("blank lines", "\n\n" + H + "\nA,x,rain\n\n\nB,y,sun\n\n", 2),
     ("numbers where text is expected", H + "1999,2.5,3\n0,-1,1e5\n", 2),
     ("NaN as text", H + "NaN,nan,NaN\nNone,null,N/A\n", 2),
     ("extra columns", "title,artist,blurb,color,bpm\nA,x,rain,blue,70\nB,y,sun,,\n", 2),

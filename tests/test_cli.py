@@ -142,10 +142,10 @@ def test_similar() -> None:
 
 
 def test_catalog_reads_the_users_csv(my_catalog: Path) -> None:
-    proc = run("rain", "--catalog", str(my_catalog), "--json")
+    proc = run("friends laughing at the market", "--catalog", str(my_catalog), "--json")
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)["results"]
-    assert results[0]["title"] == "Rain Letter"
+    assert results[0]["title"] == "Sunday Market"
     assert {r["title"] for r in results} <= {"Rain Letter", "Sunday Market", "비 오는 날"}
 
 

@@ -244,7 +244,7 @@ def _calls() -> list[tuple[str, int, dict]]:
         q = rng.choice(_THREAD_QUERIES)
         if i % 7 == 0:
             q = f"{q} {rng.choice(_THREAD_QUERIES)}"
-        k = rng.choice([1, 3, 5, 10, 25])
+        k = rng.choice([1, 2, 3, 5, 10])
         kwargs: dict = {}
         if i % 5 == 0:
             kwargs["themes"] = rng.choice(["ballad", "trot", "tearjerker"])

@@ -27,6 +27,7 @@ from .exceptions import CatalogError, CatalogProblem
 __all__ = [
     "REQUIRED_COLUMNS",
     "LIST_COLUMNS",
+    "MAX_CELL_CHARS",
     "read_catalog",
     "validate_catalog",
     "bundled_catalog_path",
@@ -103,8 +104,9 @@ def read_catalog(source: CatalogLike) -> pd.DataFrame:
     """Read a catalog from a CSV path or copy a DataFrame, without validating.
 
     CSV files are read strictly: UTF-8 (a byte-order mark is allowed), every
-    row with as many fields as the header.  Anything else is a
-    :class:`CatalogError` naming the lines.
+    row with as many fields as the header, quotes closed, header names unique,
+    no cell longer than :data:`MAX_CELL_CHARS`.  Anything else is a
+    :class:`CatalogError` whose problems name the rows, lines and columns.
     """
     if isinstance(source, pd.DataFrame):
         return source.copy(deep=True)
@@ -211,6 +213,7 @@ def _parse_csv(text: str, name: str, *, undecodable: bool = False) -> pd.DataFra
     reader = csv.reader(lines, strict=True)
     problems: list[CatalogProblem] = []
     header: list[str] = []
+    header_line = 1
     rows: list[list[str]] = []
     starts: list[int] = []
     while True:
@@ -223,21 +226,25 @@ def _parse_csv(text: str, name: str, *, undecodable: bool = False) -> pd.DataFra
             index, pos, what = _locate(text, offset, csv.field_size_limit())
             if what == "malformed CSV":
                 what = f"malformed CSV: {exc}"
-            column = header[index] if (header and index is not None and index < len(header)) else None
+            at = header[index] if (header and index is not None and index < len(header)) else None
             problems.append(
-                CatalogProblem(what, row=len(rows) if header else None, column=column, line=_line_at(text, pos))
+                CatalogProblem(what, row=len(rows) if header else None, column=at, line=_line_at(text, pos))
             )
             break
-        if not header:
-            header = [_clean_name(h) for h in fields] or [""]
-            continue
         if not fields:
-            continue  # a blank line is not a song
+            continue  # a blank line is neither a header nor a song
+        if not header:
+            header = [_clean_name(h) for h in fields]
+            header_line = line
+            continue
         if len(fields) != len(header):
             if len(fields) < len(header):
                 missing = header[len(fields):]
-                what = f"has {len(fields)} fields, the header has {len(header)}: no value for {', '.join(map(repr, missing))}"
-                column: str | None = missing[0]
+                what = (
+                    f"has {len(fields)} fields, the header has {len(header)}: "
+                    f"no value for {', '.join(map(repr, missing))}"
+                )
+                column = missing[0]
             else:
                 what = (
                     f"has {len(fields)} fields, the header has {len(header)}: "
@@ -249,16 +256,18 @@ def _parse_csv(text: str, name: str, *, undecodable: bool = False) -> pd.DataFra
         rows.append(fields)
         starts.append(line)
     seen: set[str] = set()
+    in_header: list[CatalogProblem] = []
     for h in header:
         if not h:
-            problems.insert(0, CatalogProblem("the header has an empty column name", line=1))
+            in_header.append(CatalogProblem("the header has an empty column name", line=header_line))
         elif h in seen:
-            problems.insert(0, CatalogProblem("the header names this column twice", column=h, line=1))
+            in_header.append(CatalogProblem("the header names this column twice", column=h, line=header_line))
         seen.add(h)
+    problems[:0] = in_header
     if undecodable:
         for h in header:
             if _SURROGATE_RE.search(h):
-                problems.append(CatalogProblem(_not_utf8(h, "column name"), line=1))
+                problems.append(CatalogProblem(_not_utf8(h, "column name"), line=header_line))
         for i, fields in enumerate(rows):
             for j, v in enumerate(fields):
                 if _SURROGATE_RE.search(v):
@@ -271,7 +280,7 @@ def _parse_csv(text: str, name: str, *, undecodable: bool = False) -> pd.DataFra
     if not rows:
         raise CatalogError(
             f"catalog file {name!r} cannot be used",
-            [CatalogProblem("the file has a header but no songs", line=2)],
+            [CatalogProblem("the file has a header but no songs", line=header_line + 1)],
         )
     df = pd.DataFrame(rows, columns=header, dtype=object)
     df.attrs["source_lines"] = starts
@@ -339,7 +348,9 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
     ------
     CatalogError
         With ``problems``: every missing column, empty blurb, duplicate id,
-        bad year or unknown theme at once, each naming its row and column.
+        bad year, unknown theme, cell that is not text or a number and cell
+        longer than :data:`MAX_CELL_CHARS` at once, each naming its row and
+        column (and its line, for a CSV file).
 
     Examples
     --------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ MAX_QUERY_CHARS = 20_000
 #: At most this many query words are spell-corrected per query.
 MAX_CORRECTIONS = 16
 _CORE_COLUMNS = ("song_id", "title", "artist")
+_CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 
 
 def check_query(query: Any) -> str:
@@ -412,11 +414,13 @@ class Recommender(BaseEstimator):
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
         a = self.analyzer_
         known = self.lexicon_.known_keys
+        common = self.analyzer_.common_words
         out = []
         for tok in tokens:
             key = tok.key
             if (
-                tok.stop
+                tok.surface in common
+                or tok.stop
                 or tok.hangul
                 or len(corrections) >= MAX_CORRECTIONS
                 or len(key) < 4
@@ -550,18 +554,23 @@ class Recommender(BaseEstimator):
         return out
 
     def _pair_share(self, plan: QueryPlan, row: int) -> float:
+        """Share of the query's adjacent word pairs that stand within two
+        words of each other, in one clause, in the song's title or blurb."""
         rec = self._record(row)
-        text = f"{rec.get('title') or ''} . {rec.get('blurb') or ''}"
-        # Positions count stop words too, and a pair never spans punctuation:
-        # "drinking by yourself" holds the pair, "a few drinks in, alone" not.
+        a = self.analyzer_
+        wanted = {t for pair in plan.pairs for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}
-        for pos, tok in enumerate(self.analyzer_.tokens(text)):
-            for t in tok.terms:
-                positions.setdefault(t, []).append((pos, tok.clause))
+        pos = 0
+        for clause, part in enumerate(_CLAUSE_SPLIT.split(f"{rec.get('title') or ''}. {rec.get('blurb') or ''}")):
+            for w in a.raw_words(part):
+                for t in a.word_terms(w):
+                    if t in wanted:
+                        positions.setdefault(t, []).append((pos, clause))
+                pos += 1
         hits = 0
         for x, y in plan.pairs:
             px, py = positions.get(x), positions.get(y)
-            if px and py and any(abs(a - b) <= 2 and ca == cb for a, ca in px for b, cb in py):
+            if px and py and any(abs(p - q) <= 2 and cx == cy for p, cx in px for q, cy in py):
                 hits += 1
         return hits / len(plan.pairs)
 

@@ -41,6 +41,12 @@ def load_resource(name: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _load_words(name: str) -> list[str]:
+    path = resources.files("moodrec").joinpath("data").joinpath(name)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [w.strip() for w in lines if w.strip() and not w.startswith("#")]
+
+
 def normalize(text: str) -> str:
     """Unicode-normalise (NFKC), case-fold and unify apostrophes.
 
@@ -116,6 +122,10 @@ class Analyzer:
         # Per-instance memo: catalogs repeat words far more than they add new
         # ones, so each distinct surface form is analysed once.
         self._word_terms = lru_cache(maxsize=1 << 18)(self._word_terms_uncached)
+        #: Real English words: never "corrected" by the spelling tolerance.
+        self.common_words = frozenset(_load_words("common_words_en.txt"))
+        self._raw_cache: dict[str, tuple[str, ...]] = {}
+        self._token_cache: dict[str, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
 
     # ------------------------------------------------------------------ words
     def stem(self, word: str) -> str:
@@ -238,11 +248,16 @@ class Analyzer:
         return _WORD_RE.findall(self._normalize(text))
 
     def word_terms(self, word: str) -> tuple[str, ...]:
-        """Index terms of one word from :meth:`raw_words`."""
-        out: list[str] = []
-        for part in self._split_scripts(word):
-            out.extend(self._word_terms(part)[0])
-        return tuple(out)
+        """Index terms of one word from :meth:`raw_words` (memoised)."""
+        got = self._raw_cache.get(word)
+        if got is None:
+            out: list[str] = []
+            for part in self._split_scripts(word):
+                out.extend(self._word_terms(part)[0])
+            got = tuple(out)
+            if len(self._raw_cache) < 1 << 20:
+                self._raw_cache[word] = got
+        return got
 
     def words(self, text: str) -> list[str]:
         """Normalised words of ``text``, Korean split from other scripts."""
@@ -280,9 +295,18 @@ class Analyzer:
             if any(c in _CLAUSE_BREAKS for c in text[pos : m.start()]):
                 clause += 1
             pos = m.end()
-            for part in self._split_scripts(m.group()):
-                subwords = (part,) if is_hangul(part) else self.expand_informal(part)
-                for w in subwords:
-                    terms, hangul, stop = self._word_terms(w)
-                    out.append(Token(w, self.key(w), terms, hangul, stop, clause))
+            word = m.group()
+            parts = self._token_cache.get(word)
+            if parts is None:
+                found = []
+                for part in self._split_scripts(word):
+                    subwords = (part,) if is_hangul(part) else self.expand_informal(part)
+                    for w in subwords:
+                        terms, hangul, stop = self._word_terms(w)
+                        found.append((w, self.key(w), terms, hangul, stop))
+                parts = tuple(found)
+                if len(self._token_cache) < 1 << 18:
+                    self._token_cache[word] = parts
+            for w, key, terms, hangul, stop in parts:
+                out.append(Token(w, key, terms, hangul, stop, clause))
         return out
