@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from itertools import chain
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -896,24 +897,76 @@ def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
 def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:
     """Term counts of ``texts`` (one row each); new terms are added to ``vocab``.
 
-    Each distinct word is analysed once; the loop then only looks up ids.
+    The words of all texts are factorised at once (a C hash table), so each
+    distinct word is analysed once in Python and the per-word work is numpy's.
     """
-    word_ids: dict[str, tuple[int, ...]] = {}
-    indices: list[int] = []
-    indptr = [0]
-    for text in texts:
-        if text:
-            for w in analyzer.raw_words(text):
-                ids = word_ids.get(w)
-                if ids is None:
-                    ids = word_ids[w] = tuple(
-                        vocab.setdefault(t, len(vocab)) for t in analyzer.word_terms(w)
-                    )
-                indices.extend(ids)
-        indptr.append(len(indices))
-    idx = np.asarray(indices, dtype=np.int64)
+    per_text = [analyzer.raw_words(t, merge=False) if t else [] for t in texts]
+    lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+    flat = list(chain.from_iterable(per_text))
+    del per_text
+    if not flat:
+        return sp.csr_matrix((len(texts), max(len(vocab), 1)))
+    codes, uniques_index = pd.factorize(pd.Series(flat, dtype=object), sort=False)
+    del flat
+    uniques = list(uniques_index)
+    doc_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    codes, doc_of_word = _merge_phrases(codes, doc_of_word, uniques, analyzer)
+    lengths = np.bincount(doc_of_word, minlength=len(texts))
+    # terms of each distinct word, as a CSR table word -> term ids
+    word_ptr = [0]
+    word_terms: list[int] = []
+    for w in uniques:
+        word_terms.extend(vocab.setdefault(t, len(vocab)) for t in analyzer.word_terms(w))
+        word_ptr.append(len(word_terms))
+    ptr = np.asarray(word_ptr, dtype=np.int64)
+    table = np.asarray(word_terms, dtype=np.int64)
+    per_word = np.diff(ptr)[codes]
+    rows = np.repeat(doc_of_word, per_word)
+    # position of each emitted term inside its word's slice of the table
+    starts = np.repeat(ptr[codes], per_word)
+    offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(per_word) - per_word, per_word)
+    cols = table[starts + offset]
     matrix = sp.csr_matrix(
-        (np.ones(len(idx)), idx, np.asarray(indptr, dtype=np.int64)), shape=(len(texts), max(len(vocab), 1))
+        (np.ones(len(rows)), (rows, cols)), shape=(len(texts), max(len(vocab), 1))
     )
     matrix.sum_duplicates()
     return matrix
+
+
+def _merge_phrases(
+    codes: np.ndarray, doc: np.ndarray, uniques: list[str], analyzer: Analyzer
+) -> tuple[np.ndarray, np.ndarray]:
+    """Join multi-word synonyms in a factorised word stream, vectorised.
+
+    The same result as :meth:`Analyzer.merge_phrases` on each text: longest
+    phrases first, never across two texts.  ``uniques`` grows with the joined
+    words it needs.
+    """
+    index = {w: i for i, w in enumerate(uniques)}
+    keep = np.ones(len(codes), dtype=bool)
+    codes = codes.astype(np.int64, copy=True)
+    for parts, joined in analyzer.phrase_table():
+        ids = [index.get(w) for w in parts]
+        if any(i is None for i in ids):
+            continue
+        n = len(parts)
+        if len(codes) < n:
+            continue
+        starts = np.flatnonzero(codes[: len(codes) - n + 1] == ids[0])
+        for j in range(1, n):
+            if len(starts) == 0:
+                break
+            starts = starts[(codes[starts + j] == ids[j]) & (doc[starts + j] == doc[starts])]
+        if len(starts) == 0:
+            continue
+        span = starts[:, None] + np.arange(n)
+        starts = starts[keep[span].all(axis=1)]
+        if len(starts) == 0:
+            continue
+        target = index.get(joined)
+        if target is None:
+            target = index[joined] = len(uniques)
+            uniques.append(joined)
+        codes[starts] = target
+        keep[(starts[:, None] + np.arange(1, n)).ravel()] = False
+    return codes[keep], doc[keep]

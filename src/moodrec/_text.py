@@ -32,7 +32,8 @@ _SCRIPT_RE = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]+|[^\uac00-\ud7a3\u3131-\u
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _VOWELS = frozenset("aeiouy")
-_CLAUSE_BREAKS = frozenset(".,;:!?\n")
+_CLAUSE_RE = re.compile(r"[.,;:!?\n]+")
+_ASCII_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 def load_resource(name: str) -> Any:
@@ -53,7 +54,10 @@ def normalize(text: str) -> str:
     >>> normalize("ＬＯＮＥＬＹ Night’s")
     "lonely night's"
     """
-    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text.replace("`", "'") if "`" in text else text
+    return text.translate(_APOSTROPHES)
 
 
 def is_hangul(word: str) -> bool:
@@ -110,15 +114,18 @@ class Analyzer:
         self._particle_set = frozenset(self._particles)
         self._informal = {k: tuple(v.split()) for k, v in lang["informal_en"].items()}
         self._unstemmed = frozenset(lang["unstemmed_en"])
-        phrases = lang.get("phrases_en", {})
-        # Multi-word synonyms written as one word ("by myself" -> alone), so
-        # a blurb and a query that phrase a feeling differently still meet.
-        self._phrases = {normalize(k): v for k, v in phrases.items()}
-        self._phrase_re = (
-            re.compile(r"(?<!\w)(" + "|".join(re.escape(p) for p in sorted(self._phrases, key=len, reverse=True)) + r")(?!\w)")
-            if phrases
-            else None
-        )
+        # Multi-word synonyms written as one word ("by myself" -> alone,
+        # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
+        # differently still meet.  Merged on word lists, after splitting.
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for k, v in lang.get("phrases_en", {}).items():
+            parts = tuple(_WORD_RE.findall(normalize(k)))
+            if len(parts) < 2:
+                raise ValueError(f"phrases_en keys must be two words or more, got {k!r}")
+            self._phrases.setdefault(parts[0], []).append((parts, v))
+        for options in self._phrases.values():
+            options.sort(key=lambda o: -len(o[0]))
+        self._phrase_first = frozenset(self._phrases)
         # Per-instance memo: catalogs repeat words far more than they add new
         # ones, so each distinct surface form is analysed once.
         self._word_terms = lru_cache(maxsize=1 << 18)(self._word_terms_uncached)
@@ -237,15 +244,38 @@ class Analyzer:
         runs = _SCRIPT_RE.findall(word)
         return [r for i, r in enumerate(runs) if not (i and r in self._particle_set)]
 
-    def _normalize(self, text: str) -> str:
-        text = normalize(text)
-        if self._phrase_re is not None:
-            text = self._phrase_re.sub(lambda m: self._phrases[m.group(1)], text)
-        return text
+    def merge_phrases(self, words: list[str]) -> list[str]:
+        """Join multi-word synonyms into one word (``["by", "myself"]`` -> ``["alone"]``)."""
+        if self._phrase_first.isdisjoint(words):
+            return words
+        out: list[str] = []
+        i = 0
+        n = len(words)
+        while i < n:
+            for parts, joined in self._phrases.get(words[i], ()):
+                if tuple(words[i : i + len(parts)]) == parts:
+                    out.append(joined)
+                    i += len(parts)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
 
-    def raw_words(self, text: str) -> list[str]:
-        """Normalised words of ``text`` before script splitting (fast path)."""
-        return _WORD_RE.findall(self._normalize(text))
+    def raw_words(self, text: str, merge: bool = True) -> list[str]:
+        """Normalised words of ``text`` before script splitting (fast path).
+
+        ``merge=False`` leaves multi-word synonyms apart, for callers that
+        merge them in bulk (see :meth:`phrase_table`).
+        """
+        text = normalize(text)
+        found = _ASCII_WORD_RE.findall(text) if text.isascii() else _WORD_RE.findall(text)
+        return self.merge_phrases(found) if merge else found
+
+    def phrase_table(self) -> list[tuple[tuple[str, ...], str]]:
+        """The multi-word synonyms, longest first: ((words...), joined word)."""
+        table = [opt for options in self._phrases.values() for opt in options]
+        return sorted(table, key=lambda o: -len(o[0]))
 
     def word_terms(self, word: str) -> tuple[str, ...]:
         """Index terms of one word from :meth:`raw_words` (memoised)."""
@@ -262,8 +292,8 @@ class Analyzer:
     def words(self, text: str) -> list[str]:
         """Normalised words of ``text``, Korean split from other scripts."""
         out: list[str] = []
-        for m in _WORD_RE.finditer(self._normalize(text)):
-            out.extend(self._split_scripts(m.group()))
+        for w in self.raw_words(text):
+            out.extend(self._split_scripts(w))
         return out
 
     # ----------------------------------------------------------------- public
@@ -287,26 +317,23 @@ class Analyzer:
 
         Informal spellings are written out first (``bff`` gives two tokens).
         """
-        text = self._normalize(text)
         out: list[Token] = []
-        clause = 0
-        pos = 0
-        for m in _WORD_RE.finditer(text):
-            if any(c in _CLAUSE_BREAKS for c in text[pos : m.start()]):
-                clause += 1
-            pos = m.end()
-            word = m.group()
-            parts = self._token_cache.get(word)
-            if parts is None:
-                found = []
-                for part in self._split_scripts(word):
-                    subwords = (part,) if is_hangul(part) else self.expand_informal(part)
-                    for w in subwords:
-                        terms, hangul, stop = self._word_terms(w)
-                        found.append((w, self.key(w), terms, hangul, stop))
-                parts = tuple(found)
-                if len(self._token_cache) < 1 << 18:
-                    self._token_cache[word] = parts
-            for w, key, terms, hangul, stop in parts:
-                out.append(Token(w, key, terms, hangul, stop, clause))
+        for clause, chunk in enumerate(_CLAUSE_RE.split(text)):
+            for word in self.raw_words(chunk):
+                for w, key, terms, hangul, stop in self._token_parts(word):
+                    out.append(Token(w, key, terms, hangul, stop, clause))
         return out
+
+    def _token_parts(self, word: str) -> tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]:
+        parts = self._token_cache.get(word)
+        if parts is None:
+            found = []
+            for part in self._split_scripts(word):
+                subwords = (part,) if is_hangul(part) else self.expand_informal(part)
+                for w in subwords:
+                    terms, hangul, stop = self._word_terms(w)
+                    found.append((w, self.key(w), terms, hangul, stop))
+            parts = tuple(found)
+            if len(self._token_cache) < 1 << 18:
+                self._token_cache[word] = parts
+        return parts
