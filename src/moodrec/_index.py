@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import threading
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -28,6 +31,98 @@ class InvertedIndex:
     indices: np.ndarray  # int32 song ids, sorted within each term
     data: np.ndarray  # float32 weights
     n_docs: int
+    max_weight: np.ndarray | None = None  # float32, the largest weight of each term
+
+    def __post_init__(self) -> None:
+        if self.max_weight is None:
+            out = np.zeros(self.n_terms, np.float32)
+            nonempty = np.flatnonzero(np.diff(self.indptr) > 0)
+            if len(nonempty):
+                out[nonempty] = np.maximum.reduceat(self.data, self.indptr[nonempty])
+            self.max_weight = out
+        self._local = threading.local()
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-thread dense accumulators, allocated once and kept zeroed."""
+        acc = getattr(self._local, "acc", None)
+        if acc is None or len(acc) != self.n_docs:
+            acc = self._local.acc = np.zeros(self.n_docs, np.float64)
+            self._local.seen = np.zeros(self.n_docs, bool)
+        return acc, self._local.seen
+
+    def candidates(
+        self,
+        terms: np.ndarray,
+        weights: np.ndarray,
+        k: int,
+        lower: "Callable[[np.ndarray], np.ndarray] | None" = None,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Songs that can reach the top k, with their full dot products.
+
+        MaxScore-style dynamic pruning, exact: terms are taken by their upper
+        bound (query weight x largest posting weight), strongest first.  Once
+        the bounds of the terms left cannot lift an unseen song above the
+        k-th best lower bound found so far, no new song is admitted and the
+        remaining terms only complete the scores of the candidates.
+        ``lower(ids)`` gives a factor <= 1 that the final score is at least
+        (the score times it is a lower bound); ``allowed`` masks songs out.
+
+        Returns ``(ids ascending, scores)``; every song outside ``ids`` scores
+        below the k-th best of them.
+        """
+        if len(terms) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        ub = weights * self.max_weight[terms]
+        order = np.argsort(-ub, kind="stable")
+        terms, weights, ub = terms[order], weights[order], ub[order]
+        rest = np.concatenate([np.cumsum(ub[::-1])[::-1], [0.0]])
+        acc, seen = self._scratch()
+        found: list[np.ndarray] = []
+        n_found = 0
+        essential = len(terms)
+        try:
+            for j in range(len(terms)):
+                s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
+                ids = self.indices[s:e]
+                if len(ids) == 0:
+                    continue
+                acc[ids] += weights[j] * self.data[s:e]
+                new = ids[~seen[ids]]
+                if len(new):
+                    seen[new] = True
+                    found.append(new)
+                    n_found += len(new)
+                if n_found >= k and j + 1 < len(terms) and rest[j + 1] > 0:
+                    cand = np.concatenate(found) if len(found) > 1 else found[0]
+                    found = [cand]
+                    bound = acc[cand] if lower is None else acc[cand] * lower(cand)
+                    if allowed is not None:
+                        bound = bound[allowed[cand]]
+                    if len(bound) >= k and np.partition(bound, len(bound) - k)[len(bound) - k] > rest[j + 1]:
+                        essential = j + 1
+                        break
+            cand = (np.concatenate(found) if len(found) > 1 else found[0]) if found else np.empty(0, np.int64)
+            cand = np.sort(cand.astype(np.int64))
+            for j in range(essential, len(terms)):
+                s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
+                ids = self.indices[s:e]
+                if len(ids) == 0 or len(cand) == 0:
+                    continue
+                if len(cand) * 8 < len(ids):
+                    pos = np.searchsorted(ids, cand)
+                    pos[pos >= len(ids)] = 0
+                    hit = ids[pos] == cand
+                    acc[cand[hit]] += weights[j] * self.data[s:e][pos[hit]]
+                else:
+                    m = seen[ids]
+                    acc[ids[m]] += weights[j] * self.data[s:e][m]
+            scores = acc[cand].copy()
+            return cand, scores
+        finally:
+            for arr in found:
+                acc[arr] = 0.0
+                seen[arr] = False
 
     @classmethod
     def from_matrix(cls, matrix: sp.spmatrix) -> "InvertedIndex":
@@ -181,8 +276,8 @@ class SpellIndex:
         if len(hits) == 0:
             return []
         uniq, counts = np.unique(hits, return_counts=True)
-        # An edit changes at most 3 trigrams; demand a share of them in common.
-        need = max(1, len(_grams(word)) - 3 * max_distance)
+        # An edit changes at most 3 trigrams (a transposition 4); demand the rest.
+        need = max(1, len(_grams(word)) - 4 * max_distance)
         good = uniq[counts >= need]
         if len(good) > 200:
             good = good[np.argsort(-counts[counts >= need], kind="stable")[:200]]

@@ -514,13 +514,21 @@ class Recommender(BaseEstimator):
 
     def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
               exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
-        ids, scores = self._score(plan)
+        ex = np.fromiter(exclude_rows, np.int64)
+        if len(ex):
+            allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
+            allowed[ex] = False
+        if len(plan.terms) == 0:
+            ids, scores = self._score(plan)
+        else:
+            floor = 1.0 - float(self.proximity) if plan.pairs else 1.0
+
+            def lower(rows: np.ndarray) -> np.ndarray:
+                return self._polarity_factor(plan.valence, rows) * floor
+
+            ids, scores = self.index_.candidates(plan.terms, plan.weights, k, lower, allowed)
         if allowed is not None and len(ids):
             keep = allowed[ids]
-            ids, scores = ids[keep], scores[keep]
-        ex = np.fromiter(exclude_rows, np.int64)
-        if len(ex) and len(ids):
-            keep = ~np.isin(ids, ex)
             ids, scores = ids[keep], scores[keep]
         scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
         positive = scores > 0
@@ -719,7 +727,7 @@ class Recommender(BaseEstimator):
         matches = self._matches(plan, rows, scores)
         matches = [
             Match(m.song_id, m.title, m.artist, m.score, m.rank, m.fields,
-                  (Reason("word", f"shares words with {title}", (), 1.0),)
+                  (Reason("similar", f"shares words with {title}", (), 1.0),)
                   + tuple(Reason("word", r.label, (), r.share) for r in m.reasons[:3] if r.kind == "word"))
             for m in matches
         ]

@@ -46,7 +46,7 @@ class Reason:
             return f'mentions "{self.label}" {pct}'
         if self.kind == "spelling":
             return f"{self.label} {pct}"
-        if self.kind == "mood":
+        if self.kind in ("mood", "similar"):
             return self.label
         return f"feels like {self.label} ({words}) {pct}" if words else f"feels like {self.label} {pct}"
 
@@ -173,7 +173,13 @@ class Recommendations(Sequence[Match]):
                    "score": m.score, "why": m.why}
             row.update({k: m.fields.get(k) for k in extra})
             rows.append(row)
-        return pd.DataFrame(rows, columns=columns + extra)
+        frame = pd.DataFrame(rows, columns=columns + extra)
+        for col in extra:
+            values = [v for v in frame[col].tolist() if v is not None]
+            # whole numbers with gaps stay whole numbers (2017, not 2017.0)
+            if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                frame[col] = pd.array([r.get(col) for r in rows], dtype="Int64")
+        return frame
 
     def __repr__(self) -> str:
         if not self._matches:
