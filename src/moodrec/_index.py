@@ -32,6 +32,7 @@ class InvertedIndex:
     data: np.ndarray  # float32 weights
     n_docs: int
     max_weight: np.ndarray | None = None  # float32, the largest weight of each term
+    max_norm: float = 1.0  # the longest song vector (1 for L2-normalised rows)
 
     def __post_init__(self) -> None:
         if self.max_weight is None:
@@ -42,97 +43,145 @@ class InvertedIndex:
             self.max_weight = out
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-thread dense accumulators, allocated once and kept zeroed."""
-        acc = getattr(self._local, "acc", None)
+        local = self._local
+        acc = getattr(local, "acc", None)
         if acc is None or len(acc) != self.n_docs:
-            acc = self._local.acc = np.zeros(self.n_docs, np.float64)
-            self._local.seen = np.zeros(self.n_docs, bool)
-        return acc, self._local.seen
+            acc = local.acc = np.zeros(self.n_docs, np.float64)
+            local.sq = np.zeros(self.n_docs, np.float64)
+            local.seen = np.zeros(self.n_docs, bool)
+        return acc, local.sq, local.seen
 
     def candidates(
         self,
         terms: np.ndarray,
         weights: np.ndarray,
         k: int,
-        lower: "Callable[[np.ndarray], np.ndarray] | None" = None,
+        lower: Callable[[np.ndarray], np.ndarray] | None = None,
         allowed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Songs that can reach the top k, with their full dot products.
 
-        MaxScore-style dynamic pruning, exact: terms are taken by their upper
-        bound (query weight x largest posting weight), strongest first.  Once
-        the bounds of the terms left cannot lift an unseen song above the
-        k-th best lower bound found so far, no new song is admitted and the
-        remaining terms only complete the scores of the candidates.
-        ``lower(ids)`` gives a factor <= 1 that the final score is at least
-        (the score times it is a lower bound); ``allowed`` masks songs out.
+        Exact dynamic pruning in the MaxScore family.  Terms are taken by
+        their upper bound (query weight x largest posting weight), strongest
+        first, into a dense per-thread accumulator.  What the remaining terms
+        can still add to any song is bounded twice: by the sum of their upper
+        bounds, and, because song vectors have unit length, by the norm of
+        their query weights times what is left of the song's length
+        (Cauchy-Schwarz).  Once that bound is below the k-th best lower bound
+        found so far, no new song is admitted; songs whose partial score plus
+        bound cannot reach it are dropped; the remaining terms only complete
+        the scores of the few survivors (binary search in their postings).
 
-        Returns ``(ids ascending, scores)``; every song outside ``ids`` scores
-        below the k-th best of them.
+        ``lower(ids)`` gives a factor <= 1 such that score x factor is a lower
+        bound of the final score; ``allowed`` masks songs out.
+
+        Returns ``(ids ascending, scores)``.  Every song not returned scores
+        below the k-th best returned one, so the top k is exact.
         """
         if len(terms) == 0:
             return np.empty(0, np.int64), np.empty(0, np.float64)
         ub = weights * self.max_weight[terms]
         order = np.argsort(-ub, kind="stable")
         terms, weights, ub = terms[order], weights[order], ub[order]
-        rest = np.concatenate([np.cumsum(ub[::-1])[::-1], [0.0]])
-        acc, seen = self._scratch()
+        n_terms = len(terms)
+        rest_sum = np.concatenate([np.cumsum(ub[::-1])[::-1], [0.0]])
+        rest_norm = np.sqrt(np.concatenate([np.cumsum((weights * weights)[::-1])[::-1], [0.0]])) * self.max_norm
+        rest = np.minimum(rest_sum, rest_norm)
+        acc, sq, seen = self._scratch()
         found: list[np.ndarray] = []
         n_found = 0
-        essential = len(terms)
+        essential = n_terms
+        theta = 0.0
+        theta_at = -1.0
         try:
-            for j in range(len(terms)):
+            for j in range(n_terms):
                 s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
                 ids = self.indices[s:e]
                 if len(ids) == 0:
                     continue
-                acc[ids] += weights[j] * self.data[s:e]
+                vals = self.data[s:e]
+                acc[ids] += weights[j] * vals
+                sq[ids] += vals * vals
                 new = ids[~seen[ids]]
                 if len(new):
                     seen[new] = True
                     found.append(new)
                     n_found += len(new)
-                if n_found >= k and j + 1 < len(terms) and rest[j + 1] > 0:
+                if j + 1 >= n_terms or n_found < k:
+                    continue
+                if theta > rest[j + 1]:
+                    essential = j + 1
+                    break
+                # Recompute the k-th best lower bound only when the bound left
+                # has fallen enough for it to matter (it is costly on big sets).
+                if theta_at < 0 or rest[j + 1] < 0.75 * theta_at:
                     cand = np.concatenate(found) if len(found) > 1 else found[0]
                     found = [cand]
-                    bound = acc[cand] if lower is None else acc[cand] * lower(cand)
-                    if allowed is not None:
-                        bound = bound[allowed[cand]]
-                    if len(bound) >= k and np.partition(bound, len(bound) - k)[len(bound) - k] > rest[j + 1]:
+                    theta = self._kth_lower(cand, acc, k, lower, allowed)
+                    theta_at = rest[j + 1]
+                    if theta > rest[j + 1]:
                         essential = j + 1
                         break
-            cand = (np.concatenate(found) if len(found) > 1 else found[0]) if found else np.empty(0, np.int64)
+            if not found:
+                return np.empty(0, np.int64), np.empty(0, np.float64)
+            cand = np.concatenate(found) if len(found) > 1 else found[0]
+            found = [cand]
             cand = np.sort(cand.astype(np.int64))
-            for j in range(essential, len(terms)):
-                s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
-                ids = self.indices[s:e]
-                if len(ids) == 0 or len(cand) == 0:
-                    continue
-                if len(cand) * 8 < len(ids):
+            if essential < n_terms:
+                # Drop songs that cannot reach the k-th best even if every
+                # remaining term gave them all the length they have left.
+                left = np.sqrt(np.maximum(0.0, 1.0 - sq[cand] / self.max_norm**2))
+                bound = acc[cand] + np.minimum(rest_sum[essential], rest_norm[essential] * left)
+                cand = cand[bound >= theta]
+                for j in range(essential, n_terms):
+                    if len(cand) == 0:
+                        break
+                    s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
+                    ids = self.indices[s:e]
+                    if len(ids) == 0:
+                        continue
                     pos = np.searchsorted(ids, cand)
                     pos[pos >= len(ids)] = 0
                     hit = ids[pos] == cand
                     acc[cand[hit]] += weights[j] * self.data[s:e][pos[hit]]
-                else:
-                    m = seen[ids]
-                    acc[ids[m]] += weights[j] * self.data[s:e][m]
-            scores = acc[cand].copy()
-            return cand, scores
+            return cand, acc[cand].copy()
         finally:
             for arr in found:
                 acc[arr] = 0.0
+                sq[arr] = 0.0
                 seen[arr] = False
+
+    @staticmethod
+    def _kth_lower(cand: np.ndarray, acc: np.ndarray, k: int,
+                   lower: Callable[[np.ndarray], np.ndarray] | None, allowed: np.ndarray | None) -> float:
+        if allowed is not None:
+            cand = cand[allowed[cand]]
+        if len(cand) < k:
+            return 0.0
+        partial = acc[cand]
+        # The k best partial scores hold the k best lower bounds' candidates
+        # only approximately; taking the lower bound of a superset keeps it valid.
+        m = min(len(cand), max(4 * k, 64))
+        top = np.argpartition(partial, len(partial) - m)[len(partial) - m:]
+        bound = partial[top] if lower is None else partial[top] * lower(cand[top])
+        if len(bound) < k:
+            return 0.0
+        return float(np.partition(bound, len(bound) - k)[len(bound) - k])
 
     @classmethod
     def from_matrix(cls, matrix: sp.spmatrix) -> "InvertedIndex":
         csc = sp.csc_matrix(matrix, dtype=np.float32)
         csc.sort_indices()
+        sq = np.asarray(csc.multiply(csc).sum(axis=1)).ravel()
         return cls(
             indptr=csc.indptr.astype(np.int64),
             indices=csc.indices.astype(np.int32),
             data=csc.data.astype(np.float32),
             n_docs=int(csc.shape[0]),
+            # a hair of slack: float32 rounding must never make a bound too tight
+            max_norm=float(np.sqrt(sq.max())) * (1 + 1e-6) if len(sq) else 1.0,
         )
 
     @property
