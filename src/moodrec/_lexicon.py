@@ -60,6 +60,8 @@ class Lexicon:
 
     def __init__(self, data: dict[str, Any] | None = None, analyzer: Analyzer | None = None) -> None:
         data = data if data is not None else load_resource("lexicon.json")
+        #: the lexicon data in use (saved with a model)
+        self.data = data
         self.analyzer = analyzer if analyzer is not None else Analyzer()
         a = self.analyzer
         self.feelings: list[Feeling] = []

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 from itertools import chain
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,7 @@ from ._catalog import CatalogLike, split_list, validate_catalog
 from ._index import InvertedIndex, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
+from ._store import ColumnStore
 from ._text import Analyzer, Token, is_hangul, load_resource
 from .exceptions import NotFittedError, UnknownSongError
 
@@ -267,21 +270,72 @@ class Recommender(BaseEstimator):
         spread = float(np.percentile(np.abs(valence), 90)) if n else 0.0
         if spread > 0:
             valence = np.clip(valence / spread, -1.0, 1.0)
+        self._set_fitted(
+            analyzer=analyzer,
+            lexicon=lexicon,
+            store=ColumnStore.from_frame(catalog),
+            vocabulary=vocab,
+            terms=terms,
+            idf=tfidf.idf_.astype(np.float64),
+            matrix=matrix.astype(np.float32),
+            index=InvertedIndex.from_matrix(matrix),
+            valence=valence,
+            spell=SpellIndex.build(known),
+        )
+
+    def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, store: ColumnStore,
+                    vocabulary: dict[str, int], terms: list[str], idf: np.ndarray,
+                    matrix: sp.csr_matrix, index: InvertedIndex, valence: np.ndarray,
+                    spell: SpellIndex) -> None:
+        """Install fitted state (from fit or from a saved model), replacing any."""
+        for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache"):
+            self.__dict__.pop(cached, None)
+        self._lazy_lock = threading.Lock()
         self.analyzer_ = analyzer
         self.lexicon_ = lexicon
-        self.catalog_ = catalog
-        self.song_ids_: list[str] = catalog["song_id"].tolist()
-        self.row_of_: dict[str, int] = {s: i for i, s in enumerate(self.song_ids_)}
-        self.vocabulary_: dict[str, int] = vocab
+        self._store = store
+        self.vocabulary_: dict[str, int] = vocabulary
         self.terms_: list[str] = terms
-        self.idf_: np.ndarray = tfidf.idf_.astype(np.float64)
-        self.matrix_: sp.csr_matrix = matrix.astype(np.float32)
-        self.index_ = InvertedIndex.from_matrix(matrix)
+        self.idf_: np.ndarray = idf
+        self.matrix_: sp.csr_matrix = matrix
+        self.index_ = index
         self.valence_: np.ndarray = valence
-        self.spell_ = SpellIndex.build(known)
-        self.n_songs_ = n
-        self._records_lock = threading.Lock()
-        self._records: list[dict[str, Any]] | None = None
+        self.spell_ = spell
+        self.n_songs_ = len(store)
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted model to the folder ``path``, atomically.
+
+        The folder holds numpy arrays and JSON (never pickle): see
+        :func:`Recommender.load`.  An existing model at ``path`` is replaced
+        only once the new one is completely written.
+
+        >>> import moodrec, tempfile, os
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> folder = os.path.join(tempfile.mkdtemp(), "model")
+        >>> _ = rec.save(folder)
+        >>> moodrec.Recommender.load(folder).recommend("drinking alone", k=1)[0].title
+        'Lonely night'
+        """
+        self._check_fitted()
+        from ._persist import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True) -> "Recommender":
+        """Load a model saved with :meth:`save`.
+
+        Arrays are memory-mapped unless ``mmap=False``; ``verify`` checks every
+        file against the checksums in the manifest.  Nothing in the folder is
+        ever executed or unpickled.  A missing folder raises
+        ``FileNotFoundError``; a truncated, changed, foreign or
+        unknown-version model raises :class:`ModelFormatError`.
+        """
+        from ._persist import load
+
+        return load(path, mmap=mmap, verify=verify)
 
     # --------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
@@ -292,11 +346,39 @@ class Recommender(BaseEstimator):
             )
 
     def _record(self, row: int) -> dict[str, Any]:
-        if self._records is None:
-            with self._records_lock:
-                if self._records is None:
-                    self._records = [_plain_row(r) for r in self.catalog_.to_dict("records")]
-        return self._records[row]
+        return self._store.row(row)
+
+    def _lazy(self, name: str, build: Any) -> Any:
+        """A value derived from the fitted state, built once (thread-safe)."""
+        value = self.__dict__.get(name)
+        if value is None:
+            with self._lazy_lock:
+                value = self.__dict__.get(name)
+                if value is None:
+                    value = build()
+                    self.__dict__[name] = value
+        return value
+
+    @property
+    def catalog_(self) -> pd.DataFrame:
+        """A copy of the fitted catalog (validated, ``song_id`` first)."""
+        self._check_fitted()
+        return self._frame().copy()
+
+    def _frame(self) -> pd.DataFrame:
+        return self._lazy("_frame_cache", self._store.frame)
+
+    @property
+    def song_ids_(self) -> list[str]:
+        """Song ids in catalog order."""
+        self._check_fitted()
+        return list(self._lazy("_ids_cache", lambda: self._store.column("song_id")))
+
+    @property
+    def row_of_(self) -> dict[str, int]:
+        """Position of each song id in the catalog."""
+        self._check_fitted()
+        return self._lazy("_rows_cache", lambda: {s: i for i, s in enumerate(self._store.column("song_id"))})
 
     # ------------------------------------------------------- query analysis
     def analyze(self, query: str) -> QueryPlan:
@@ -716,7 +798,7 @@ class Recommender(BaseEstimator):
         start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
         terms = self.matrix_.indices[start:end].astype(np.int64)
         weights = self.matrix_.data[start:end].astype(np.float64)
-        title = self.catalog_.at[row, "title"]
+        title = self._record(row)["title"]
         plan = QueryPlan(
             query=song_id, terms=terms, weights=weights,
             sources=[("word", self.terms_[t]) for t in terms.tolist()],
@@ -805,7 +887,7 @@ class Recommender(BaseEstimator):
         """
         self._check_fitted()
         new = validate_catalog(songs)
-        combined = pd.concat([self.catalog_, new], ignore_index=True, sort=False)
+        combined = pd.concat([self._frame(), new], ignore_index=True, sort=False)
         if "source_lines" in combined.attrs:
             del combined.attrs["source_lines"]
         return type(self)(**self.get_params()).fit(combined)
@@ -814,8 +896,8 @@ class Recommender(BaseEstimator):
         masks = getattr(self, "_theme_cache", None)
         if masks is None:
             masks = {}
-            if "themes" in self.catalog_.columns:
-                for i, v in enumerate(self.catalog_["themes"].tolist()):
+            if "themes" in self._store.names:
+                for i, v in enumerate(self._store.column("themes")):
                     for t in split_list(v):
                         if t not in masks:
                             masks[t] = np.zeros(self.n_songs_, bool)
@@ -852,10 +934,10 @@ class Recommender(BaseEstimator):
             if not names or not all(isinstance(a, str) and a.strip() for a in names):
                 raise ValueError(f"artist must be an artist name or a list of them, got {artist!r}")
             wanted = {a.strip().casefold() for a in names}
-            cols = [c for c in ("artist", "artist_ko") if c in self.catalog_.columns]
+            cols = [c for c in ("artist", "artist_ko") if c in self._store.names]
             m = np.zeros(self.n_songs_, bool)
             for c in cols:
-                m |= np.array([isinstance(v, str) and v.casefold() in wanted for v in self.catalog_[c].tolist()])
+                m |= np.array([isinstance(v, str) and v.casefold() in wanted for v in self._store.column(c)])
             narrow(m)
         if year is not None:
             if (
@@ -863,9 +945,9 @@ class Recommender(BaseEstimator):
                 or not all(y is None or (isinstance(y, numbers.Integral) and not isinstance(y, bool)) for y in year)
             ):
                 raise ValueError(f"year must be a (start, end) tuple of ints or None, got {year!r}")
-            if "year" not in self.catalog_.columns:
+            if "year" not in self._store.names:
                 raise ValueError("year= needs a catalog with a 'year' column; this one has none")
-            ys = self.catalog_["year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            ys = np.array([np.nan if y is None else float(y) for y in self._store.column("year")])
             m = ~np.isnan(ys)
             if year[0] is not None:
                 m &= ys >= year[0]
@@ -882,24 +964,9 @@ class Recommender(BaseEstimator):
         if not isinstance(song_id, str):
             raise TypeError(f"song_id must be a str, got {type(song_id).__name__}")
         try:
-            return self.row_of_[song_id]
+            return self._lazy("_rows_cache", lambda: {s: i for i, s in enumerate(self._store.column("song_id"))})[song_id]
         except KeyError:
             raise UnknownSongError(f"song_id {song_id!r} is not in the catalog") from None
-
-
-def _plain(value: Any) -> Any:
-    """A catalog cell as a plain Python value (numpy -> int/float, NA -> None)."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {str(k): _plain(v) for k, v in row.items()}
 
 
 def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:

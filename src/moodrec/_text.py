@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Analyzer", "Token", "normalize", "load_resource"]
+__all__ = ["Analyzer", "Token", "normalize", "load_resource", "load_words"]
 
 # Word characters, allowing inner apostrophes (don't, she's).
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -42,7 +42,7 @@ def load_resource(name: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _load_words(name: str) -> list[str]:
+def load_words(name: str) -> list[str]:
     path = resources.files("moodrec").joinpath("data").joinpath(name)
     lines = path.read_text(encoding="utf-8").splitlines()
     return [w.strip() for w in lines if w.strip() and not w.startswith("#")]
@@ -101,8 +101,10 @@ class Analyzer:
     ['이별을', '이별', '했다', '술', '한', '잔']
     """
 
-    def __init__(self, language: dict[str, Any] | None = None) -> None:
+    def __init__(self, language: dict[str, Any] | None = None, common_words: list[str] | None = None) -> None:
         lang = language if language is not None else load_resource("language.json")
+        #: the language resources in use (saved with a model)
+        self.language = lang
         self._stop_en = frozenset(lang["stopwords_en"])
         self._stop_ko = frozenset(lang["stopwords_ko"])
         self.negators_en = frozenset(lang["negators_en"])
@@ -130,7 +132,7 @@ class Analyzer:
         # ones, so each distinct surface form is analysed once.
         self._word_terms = lru_cache(maxsize=1 << 18)(self._word_terms_uncached)
         #: Real English words: never "corrected" by the spelling tolerance.
-        self.common_words = frozenset(_load_words("common_words_en.txt"))
+        self.common_words = frozenset(common_words if common_words is not None else load_words("common_words_en.txt"))
         self._raw_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
 

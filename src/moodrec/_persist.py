@@ -1,0 +1,280 @@
+"""Saving and loading fitted recommenders, without pickle.
+
+A saved model is a folder::
+
+    model.json          format name and version, moodrec version, parameters,
+                        array shapes, dtypes, sizes and CRC-32 checksums
+    resources/          the lexicon and language data the model was fitted with
+    vocabulary.json     the index terms, in column order
+    arrays/NAME.npy     every array, loaded with ``allow_pickle=False``,
+                        memory-mapped by default
+
+Loading reads JSON and ``.npy`` headers and never runs code from the folder.
+Writing goes to a temporary folder beside the target, which then replaces it,
+so a crash leaves either the old model or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._index import InvertedIndex, SpellIndex
+from ._lexicon import Lexicon
+from ._store import ColumnStore
+from ._text import Analyzer, load_resource, load_words
+from ._version import __version__
+from .exceptions import ModelFormatError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._recommender import Recommender
+
+FORMAT = "moodrec-model"
+FORMAT_VERSION = 1
+_CHUNK = 1 << 24
+
+
+def _crc(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                return crc
+            crc = zlib.crc32(block, crc)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
+    """Write ``rec`` to the folder ``path`` atomically; returns the path."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"cannot save the model: folder {str(parent)!r} does not exist")
+    if target.exists() and not (target / "model.json").is_file():
+        raise FileExistsError(
+            f"{str(target)!r} exists and is not a moodrec model; refusing to replace it"
+        )
+    arrays: dict[str, np.ndarray] = {
+        "index_indptr": rec.index_.indptr,
+        "index_indices": rec.index_.indices,
+        "index_data": rec.index_.data,
+        "index_max_weight": rec.index_.max_weight,
+        "matrix_indptr": rec.matrix_.indptr,
+        "matrix_indices": rec.matrix_.indices,
+        "matrix_data": rec.matrix_.data,
+        "idf": rec.idf_,
+        "valence": rec.valence_,
+        "spell_indptr": rec.spell_.indptr,
+        "spell_postings": rec.spell_.postings,
+    }
+    store_arrays, kinds = rec._store.to_arrays()
+    arrays.update({f"catalog_{k}": v for k, v in store_arrays.items()})
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    try:
+        (tmp / "arrays").mkdir()
+        (tmp / "resources").mkdir()
+        manifest_arrays = {}
+        for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
+            if arr.dtype == object:  # pragma: no cover - a bug, never a user's doing
+                raise TypeError(f"array {name} has dtype object and cannot be saved without pickle")
+            file = tmp / "arrays" / f"{name}.npy"
+            with file.open("wb") as fh:
+                np.save(fh, arr, allow_pickle=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            manifest_arrays[name] = {
+                "dtype": arr.dtype.str, "shape": list(arr.shape),
+                "bytes": file.stat().st_size, "crc32": _crc(file),
+            }
+        _write_json(tmp / "vocabulary.json", rec.terms_)
+        _write_json(tmp / "resources" / "spell_words.json", rec.spell_.words)
+        _write_json(tmp / "resources" / "spell_grams.json", rec.spell_.grams)
+        _write_json(tmp / "resources" / "lexicon.json", rec.lexicon_.data)
+        _write_json(tmp / "resources" / "language.json", rec.analyzer_.language)
+        _write_json(tmp / "resources" / "common_words_en.json", sorted(rec.analyzer_.common_words))
+        resources = {}
+        for file in sorted((tmp / "resources").iterdir()):
+            resources[file.name] = {"bytes": file.stat().st_size, "crc32": _crc(file)}
+        vocab_file = tmp / "vocabulary.json"
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "moodrec_version": __version__,
+            "params": rec.get_params(),
+            "n_songs": int(rec.n_songs_),
+            "n_terms": len(rec.terms_),
+            "index_max_norm": float(rec.index_.max_norm),
+            "catalog_columns": kinds,
+            "arrays": manifest_arrays,
+            "files": {"vocabulary.json": {"bytes": vocab_file.stat().st_size, "crc32": _crc(vocab_file)},
+                      **{f"resources/{k}": v for k, v in resources.items()}},
+        }
+        _write_json(tmp / "model.json", manifest)
+        # Swap in: the old model (if any) is moved aside first, then removed.
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
+            os.rmdir(old)
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        dir_fd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _bad(path: Path, why: str) -> ModelFormatError:
+    return ModelFormatError(f"{str(path)!r} is not a loadable moodrec model: {why}")
+
+
+def _read_json(path: Path, folder: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _bad(folder, f"{path.name} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _bad(folder, f"{path.name} is damaged ({exc})") from None
+
+
+def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True) -> "Recommender":
+    """Load a model saved by :func:`save`.
+
+    ``mmap`` maps the arrays instead of reading them (fast, shared between
+    processes); ``verify`` checks every file's CRC-32 against the manifest,
+    which catches truncation and changed bytes at the cost of reading the
+    files once.
+    """
+    from ._recommender import Recommender
+
+    folder = Path(path)
+    if not folder.exists():
+        raise FileNotFoundError(f"no saved model at {str(folder)!r}")
+    if not folder.is_dir():
+        raise _bad(folder, "a saved model is a folder, this is a file")
+    manifest = _read_json(folder / "model.json", folder)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _bad(folder, "model.json does not describe a moodrec model")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise _bad(
+            folder,
+            f"format version {version!r} is not supported by moodrec {__version__} "
+            f"(it reads version {FORMAT_VERSION}); refit and save with this version",
+        )
+    try:
+        files = dict(manifest["files"])
+        specs = dict(manifest["arrays"])
+        n_songs = int(manifest["n_songs"])
+        n_terms = int(manifest["n_terms"])
+        params = dict(manifest["params"])
+        kinds = dict(manifest["catalog_columns"])
+        max_norm = float(manifest["index_max_norm"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad(folder, f"model.json lacks a field ({exc})") from None
+
+    def check(rel: str, spec: dict[str, Any]) -> Path:
+        file = folder / rel
+        if not file.is_file():
+            raise _bad(folder, f"{rel} is missing")
+        if file.stat().st_size != spec.get("bytes"):
+            raise _bad(folder, f"{rel} has {file.stat().st_size} bytes, the manifest says {spec.get('bytes')}: "
+                               "truncated or changed")
+        if verify and _crc(file) != spec.get("crc32"):
+            raise _bad(folder, f"{rel} does not match its checksum: changed after it was saved")
+        return file
+
+    for rel, spec in files.items():
+        check(rel, spec)
+    arrays: dict[str, np.ndarray] = {}
+    for name, spec in specs.items():
+        file = check(f"arrays/{name}.npy", spec)
+        try:
+            arr = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except ValueError as exc:  # object arrays would need pickle: refused
+            raise _bad(folder, f"arrays/{name}.npy cannot be read safely ({exc})") from None
+        except OSError as exc:
+            raise _bad(folder, f"arrays/{name}.npy is damaged ({exc})") from None
+        if arr.dtype.str != spec.get("dtype") or list(arr.shape) != spec.get("shape"):
+            raise _bad(folder, f"arrays/{name}.npy has dtype {arr.dtype.str} shape {list(arr.shape)}, "
+                               f"the manifest says {spec.get('dtype')} {spec.get('shape')}")
+        arrays[name] = arr
+
+    terms = _read_json(folder / "vocabulary.json", folder)
+    res = folder / "resources"
+    lexicon_data = _read_json(res / "lexicon.json", folder)
+    language = _read_json(res / "language.json", folder)
+    common = _read_json(res / "common_words_en.json", folder)
+    spell_words = _read_json(res / "spell_words.json", folder)
+    spell_grams = _read_json(res / "spell_grams.json", folder)
+
+    need = ["index_indptr", "index_indices", "index_data", "index_max_weight", "matrix_indptr",
+            "matrix_indices", "matrix_data", "idf", "valence", "spell_indptr", "spell_postings"]
+    missing = [n for n in need if n not in arrays]
+    if missing:
+        raise _bad(folder, f"arrays missing: {', '.join(missing)}")
+    if (
+        not isinstance(terms, list) or len(terms) != n_terms
+        or len(arrays["index_indptr"]) != n_terms + 1 or len(arrays["matrix_indptr"]) != n_songs + 1
+        or len(arrays["idf"]) != n_terms or len(arrays["valence"]) != n_songs
+        or len(arrays["index_indices"]) != len(arrays["index_data"])
+        or len(arrays["spell_indptr"]) != len(spell_grams) + 1
+    ):
+        raise _bad(folder, "array sizes do not agree with each other")
+
+    import scipy.sparse as sp
+
+    rec = Recommender()
+    try:
+        rec.set_params(**params)
+        rec._check_params()
+    except (ValueError, TypeError) as exc:
+        raise _bad(folder, f"parameters are not valid ({exc})") from None
+    try:
+        analyzer = Analyzer(language=language, common_words=common)
+        lexicon = Lexicon(data=lexicon_data, analyzer=analyzer)
+        store = ColumnStore.from_arrays(
+            kinds, {k[len("catalog_"):]: v for k, v in arrays.items() if k.startswith("catalog_")})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _bad(folder, f"resources are damaged ({exc})") from None
+    if len(store) != n_songs:
+        raise _bad(folder, "the catalog does not have n_songs rows")
+    matrix = sp.csr_matrix(
+        (arrays["matrix_data"], arrays["matrix_indices"], arrays["matrix_indptr"]), shape=(n_songs, n_terms)
+    )
+    rec._set_fitted(
+        analyzer=analyzer,
+        lexicon=lexicon,
+        store=store,
+        vocabulary={t: i for i, t in enumerate(terms)},
+        terms=terms,
+        idf=np.asarray(arrays["idf"]),
+        matrix=matrix,
+        index=InvertedIndex(arrays["index_indptr"], arrays["index_indices"], arrays["index_data"], n_songs,
+                            arrays["index_max_weight"], max_norm),
+        valence=np.asarray(arrays["valence"]),
+        spell=SpellIndex(spell_words, spell_grams, arrays["spell_indptr"], arrays["spell_postings"]),
+    )
+    return rec
