@@ -5,7 +5,7 @@
 'Lonely night'
 """
 
-from ._api import load_songs, recommend, similar
+from ._api import load_songs, recommend, similar, themes
 from ._catalog import validate_catalog
 from ._recommender import Recommender
 from ._results import Match, Reason, Recommendations
@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "recommend",
     "similar",
+    "themes",
     "load_songs",
     "validate_catalog",
     "Recommender",

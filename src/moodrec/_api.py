@@ -9,7 +9,7 @@ from ._catalog import load_songs
 from ._recommender import Recommender, check_k, check_query
 from ._results import Recommendations
 
-__all__ = ["recommend", "similar", "load_songs", "default_recommender"]
+__all__ = ["recommend", "similar", "load_songs", "themes", "default_recommender"]
 
 _lock = threading.Lock()
 _default: Recommender | None = None
@@ -51,3 +51,13 @@ def similar(song_id: str, k: int = 5) -> Recommendations:
     """
     check_k(k)
     return default_recommender().similar(song_id, k)
+
+
+def themes() -> dict[str, int]:
+    """The bundled catalog's themes with their number of songs, most first.
+
+    >>> import moodrec
+    >>> moodrec.themes()["tearjerker"] > 10
+    True
+    """
+    return default_recommender().themes()

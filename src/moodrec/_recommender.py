@@ -754,6 +754,37 @@ class Recommender(BaseEstimator):
         rows, scores = self._rank(plan, k, allowed, ex_rows)
         return Recommendations(query, self._matches(plan, rows, scores))
 
+    def recommend_many(self, queries: Iterable[str], k: int = 5) -> list[Recommendations]:
+        """:meth:`recommend` for many queries at once, in order.
+
+        Every query is validated first, so a bad one fails the batch before any
+        work is done.  Query analysis is shared between repeated queries.
+
+        >>> import moodrec
+        >>> rec = moodrec.Recommender().fit(moodrec.load_songs())
+        >>> [len(r) for r in rec.recommend_many(["rain", "first love"], k=2)]
+        [2, 2]
+        """
+        self._check_fitted()
+        if isinstance(queries, str):
+            raise TypeError("queries must be an iterable of str, not a single str: use recommend()")
+        queries = list(queries)
+        for i, q in enumerate(queries):
+            try:
+                check_query(q)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"queries[{i}]: {exc}") from None
+        k = check_k(k)
+        plans: dict[str, QueryPlan] = {}
+        out = []
+        for q in queries:
+            plan = plans.get(q)
+            if plan is None:
+                plan = plans[q] = self.analyze(q)
+            rows, scores = self._rank(plan, k)
+            out.append(Recommendations(q, self._matches(plan, rows, scores)))
+        return out
+
     def transform(self, queries: str | Iterable[str]) -> sp.csr_matrix:
         """Queries as vectors in the songs' TF-IDF space (rows L2-normalised).
 
