@@ -212,7 +212,25 @@ class Recommender(BaseEstimator):
             "themes": float(self.tag_weight),
             "moods": float(self.tag_weight),
         }
-        words = sum((counts[f] * w for f, w in weights.items() if w > 0), sp.csr_matrix((n, n_words)))
+        words = sp.csr_matrix((n, n_words), dtype=np.float32)
+        for f, w in weights.items():
+            if w > 0:
+                words = words + counts[f] * np.float32(w)
+
+        # Emotional direction of each song: mean valence of its emotional words
+        # (title and blurb; curated moods count double), shrunk towards 0 when
+        # it has few.
+        val = np.zeros(n_words)
+        has = np.zeros(n_words)
+        for t, v in lexicon.valence.items():
+            j = vocab.get(t)
+            if j is not None:
+                val[j] = v
+                has[j] = 1.0
+        text = (counts["blurb"] + counts["title"]).tocsr()
+        total = text @ val + 2.0 * (counts["moods"] @ val)
+        count = text @ has + 2.0 * (counts["moods"] @ has)
+        valence = np.where(count > 0, total / (count + 2.0), 0.0)
 
         # Feeling features: each feeling of the lexicon is also a term ("~name"),
         # present in a song as strongly as its blurb uses the feeling's words.
@@ -221,7 +239,7 @@ class Recommender(BaseEstimator):
         terms = [""] * n_words
         for t, j in vocab.items():
             terms[j] = t
-        feeling_map = sp.lil_matrix((n_words, len(lexicon.feelings)))
+        feeling_map = sp.lil_matrix((n_words, len(lexicon.feelings)), dtype=np.float32)
         for fi, f in enumerate(lexicon.feelings):
             for term, w, _word in f.related:
                 j = vocab.get(term)
@@ -231,36 +249,25 @@ class Recommender(BaseEstimator):
                 j = vocab.get(term)
                 if j is not None:
                     feeling_map[j, fi] = 1.0
-        source = (counts["blurb"] + counts["title"] + counts["moods"]).tocsr()
-        source.data = np.minimum(source.data, 1.0)  # a word counts once per song
-        feelings = (source @ feeling_map.tocsr()).tocsr()
-        feelings.data *= float(self.feeling_weight)
+        text = text + counts["moods"]
+        del counts
+        text.data = np.minimum(text.data, 1.0)  # a word counts once per song
+        feelings = (text @ feeling_map.tocsr()).tocsr()
+        del text
+        feelings.data *= np.float32(self.feeling_weight)
         feelings.eliminate_zeros()
         terms += [f"~{f.name}" for f in lexicon.feelings]
         for fi, f in enumerate(lexicon.feelings):
             vocab[f"~{f.name}"] = n_words + fi
-        combined = sp.hstack([words, feelings], format="csr")
+        combined = sp.hstack([words, feelings], format="csr", dtype=np.float32)
+        del words, feelings
         combined.sum_duplicates()
         # log1p keeps fractional field weights positive (1 + log tf would not).
-        combined.data = np.log1p(combined.data)
+        np.log1p(combined.data, out=combined.data)
         tfidf = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
         matrix = tfidf.fit_transform(combined).tocsr()
+        del combined
         matrix.sort_indices()
-
-        # Emotional direction of each song: mean valence of its emotional words
-        # (title and blurb; curated moods count double), shrunk towards 0 when
-        # it has few.
-        val = np.zeros(n_words)
-        has = np.zeros(n_words)
-        for t, v in lexicon.valence.items():
-            j = vocab.get(t)
-            if j is not None and j < n_words:
-                val[j] = v
-                has[j] = 1.0
-        text = (counts["blurb"] + counts["title"]).tocsr()
-        total = text @ val + 2.0 * (counts["moods"] @ val)
-        count = text @ has + 2.0 * (counts["moods"] @ has)
-        valence = np.where(count > 0, total / (count + 2.0), 0.0)
         known = sorted(
             {t for t in terms[:n_words] if len(t) >= 3 and t.isascii() and t.isalpha()} | set(lexicon.known_keys)
         )
@@ -277,7 +284,7 @@ class Recommender(BaseEstimator):
             vocabulary=vocab,
             terms=terms,
             idf=tfidf.idf_.astype(np.float64),
-            matrix=matrix.astype(np.float32),
+            matrix=matrix if matrix.dtype == np.float32 else matrix.astype(np.float32),
             index=InvertedIndex.from_matrix(matrix),
             valence=valence,
             spell=SpellIndex.build(known),
@@ -620,7 +627,7 @@ class Recommender(BaseEstimator):
         # Proximity can only lower a score, so it is applied to the best
         # candidates; if a song outside them could still beat the k-th, the
         # candidate set grows.  The result is exact, not an approximation.
-        n_cand = k + 32
+        n_cand = k + 8
         while True:
             cand, cand_scores = top_k(ids, scores, n_cand)
             outside = 0.0
@@ -674,11 +681,24 @@ class Recommender(BaseEstimator):
             return ids[scores > 0], scores[scores > 0]
         return self.index_.score(plan.terms, plan.weights)
 
+    def _row_weights(self, row: int, terms: np.ndarray) -> np.ndarray:
+        """The song's TF-IDF weight for each of ``terms`` (0 where absent)."""
+        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
+        have = self.matrix_.indices[start:end]
+        out = np.zeros(len(terms), np.float64)
+        if len(have) == 0 or len(terms) == 0:
+            return out
+        pos = np.searchsorted(have, terms)
+        pos[pos >= len(have)] = 0
+        hit = have[pos] == terms
+        out[hit] = self.matrix_.data[start:end][pos[hit]]
+        return out
+
     def _explain_row(self, plan: QueryPlan, row: int) -> tuple[Reason, ...]:
         if len(plan.terms) == 0 and plan.valence != 0:
             mood = "bright" if plan.valence > 0 else "sad"
             return (Reason("mood", f"its mood is {mood}, as the query asks", (), 1.0),)
-        contrib = plan.weights * self.index_.weights_for(row, plan.terms)
+        contrib = plan.weights * self._row_weights(row, plan.terms)
         total = float(contrib.sum())
         if total <= 0:
             return ()
@@ -1000,11 +1020,28 @@ class Recommender(BaseEstimator):
             raise UnknownSongError(f"song_id {song_id!r} is not in the catalog") from None
 
 
+_CHUNK = 100_000
+
+
 def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:
     """Term counts of ``texts`` (one row each); new terms are added to ``vocab``.
 
-    The words of all texts are factorised at once (a C hash table), so each
-    distinct word is analysed once in Python and the per-word work is numpy's.
+    Texts are counted in chunks, so the temporary word arrays stay small
+    whatever the catalog's size.
+    """
+    if len(texts) <= _CHUNK:
+        return _count_chunk(texts, analyzer, vocab)
+    parts = [_count_chunk(texts[i : i + _CHUNK], analyzer, vocab) for i in range(0, len(texts), _CHUNK)]
+    width = max(len(vocab), 1)
+    for part in parts:
+        part.resize((part.shape[0], width))
+    return sp.vstack(parts, format="csr")
+
+
+def _count_chunk(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:
+    """Counts for one chunk: its words are factorised at once (a C hash
+    table), so each distinct word is analysed once in Python and the
+    per-word work is numpy's.
     """
     per_text = [analyzer.raw_words(t, merge=False) if t else [] for t in texts]
     lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
@@ -1033,7 +1070,8 @@ def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int
     offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(per_word) - per_word, per_word)
     cols = table[starts + offset]
     matrix = sp.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(texts), max(len(vocab), 1))
+        (np.ones(len(rows), dtype=np.float32), (rows.astype(np.int32), cols.astype(np.int32))),
+        shape=(len(texts), max(len(vocab), 1)),
     )
     matrix.sum_duplicates()
     return matrix
