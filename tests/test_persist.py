@@ -70,6 +70,14 @@ def test_unknown_format_version(saved: Path) -> None:
         Recommender.load(saved)
 
 
+def test_other_analyzer_version(saved: Path) -> None:
+    manifest = json.loads((saved / "model.json").read_text(encoding="utf-8"))
+    manifest["analyzer_version"] = 1
+    (saved / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="text analyser version 1"):
+        Recommender.load(saved)
+
+
 def test_foreign_folder(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "model.json").write_text('{"format": "something-else"}', encoding="utf-8")

@@ -29,7 +29,7 @@ import numpy as np
 from ._index import InvertedIndex, SpellIndex
 from ._lexicon import Lexicon
 from ._store import ColumnStore
-from ._text import Analyzer, load_resource, load_words
+from ._text import ANALYZER_VERSION, Analyzer
 from ._version import __version__
 from .exceptions import ModelFormatError
 
@@ -116,6 +116,7 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "moodrec_version": __version__,
+            "analyzer_version": ANALYZER_VERSION,
             "params": rec.get_params(),
             "n_songs": int(rec.n_songs_),
             "n_terms": len(rec.terms_),
@@ -183,6 +184,13 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
             folder,
             f"format version {version!r} is not supported by moodrec {__version__} "
             f"(it reads version {FORMAT_VERSION}); refit and save with this version",
+        )
+    if manifest.get("analyzer_version") != ANALYZER_VERSION:
+        raise _bad(
+            folder,
+            f"it was fitted with text analyser version {manifest.get('analyzer_version')!r}, and moodrec "
+            f"{__version__} analyses text with version {ANALYZER_VERSION}: its vocabulary would not match "
+            "the queries; refit it with this version and save again",
         )
     try:
         files = dict(manifest["files"])

@@ -23,7 +23,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Analyzer", "Token", "normalize", "load_resource", "load_words"]
+__all__ = ["Analyzer", "Token", "normalize", "load_resource", "load_words", "ANALYZER_VERSION"]
+
+#: Bumped whenever the analyser would turn the same text into different terms.
+#: A saved model records it: its vocabulary is only valid for the same version.
+ANALYZER_VERSION = 2
 
 # Word characters, allowing inner apostrophes (don't, she's).
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -160,11 +164,19 @@ class Analyzer:
         if w.endswith("sses"):
             return w[:-2]
         if w.endswith("s") and not w.endswith(("ss", "us", "is", "'s")) and len(w) > 3:
-            return w[:-1]
+            w = w[:-1]
+            if w.endswith("e") and not w.endswith(("ee", "ye", "ie", "ue")) and len(w) > 3:
+                return self._final_e(w[:-1])
+            return w
         if w.endswith("ing") and len(w) > 5 and _VOWELS.intersection(w[:-3]):
             return self._restore_e(w[:-3])
         if w.endswith("ed") and not w.endswith("eed") and len(w) > 4 and _VOWELS.intersection(w[:-2]):
             return self._restore_e(w[:-2])
+        if w.endswith("e") and not w.endswith(("ee", "ye", "ie", "ue")):
+            # A base word ending in a silent e takes the form its -ing / -ed
+            # forms are given back (propose, proposing, proposed -> propos;
+            # love, loving -> love), so all of them meet.
+            return self._final_e(w[:-1])
         return w
 
     def _restore_e(self, stem: str) -> str:
@@ -173,6 +185,10 @@ class Analyzer:
         undoubled = self._undouble(stem)
         if undoubled != stem:
             return undoubled
+        return self._final_e(stem)
+
+    @staticmethod
+    def _final_e(stem: str) -> str:
         if stem.endswith(("v", "z")) or (len(stem) > 2 and stem[-1] == "c" and stem[-2] in "nr"):
             return stem + "e"
         # one short vowel between consonants at the end (hop, smil, mak): hope, smile, make
