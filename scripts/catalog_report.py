@@ -11,6 +11,10 @@ at least one theme and one mood per song, Korean fields in Hangul, and blurbs
 of 50 to 120 words.  Every problem is printed with its row (0-based, as in
 ``CatalogProblem``), its line in the CSV file and its column.
 
+Names spelled more than one way (``BIG BANG`` and ``BIGBANG``) are printed as
+warnings: they may be right, but ``recommend(artist=...)`` matches whole names.
+So are themes below the target of 10 songs.
+
 Only the text between ``<!-- coverage:start -->`` and ``<!-- coverage:end -->``
 is generated; the rest of the README is written by hand.  The generated text
 depends on the catalog alone (no dates), so ``--check`` is stable.
@@ -51,7 +55,7 @@ END = "<!-- coverage:end -->"
 SCHEMA_COLUMNS = (
     "song_id", "title", "title_ko", "artist", "artist_ko", "year", "album", "themes", "moods", "blurb",
 )
-#: Columns that may hold Korean text only.
+#: Columns that, when filled, must hold Hangul.
 HANGUL_COLUMNS = ("title_ko", "artist_ko")
 MIN_BLURB_WORDS = 50
 MAX_BLURB_WORDS = 120
@@ -156,6 +160,29 @@ def validate(catalog: Path, vocab: Mapping[str, Any]) -> tuple[Any, list[Catalog
     problems.extend(house_rules(catalog))
     problems.sort(key=lambda p: (p.line or 0, p.row if p.row is not None else -1, p.column or ""))
     return (None if problems else clean), problems
+
+
+def spelling_warnings(clean: Any) -> list[str]:
+    """Names spelled more than one way (``BIG BANG`` and ``BIGBANG``).
+
+    Warnings, not problems: the spellings may be right (two different albums
+    called ``LILAC`` and ``Lilac``), but ``recommend(artist=...)`` matches
+    whole names, so one artist spelled two ways is half missed.
+    """
+    warnings = []
+    for column in ("artist", "album"):
+        if column not in clean.columns:
+            continue
+        spellings: dict[str, dict[str, list[int]]] = {}
+        for row, value in enumerate(clean[column]):
+            if value:
+                key = re.sub(r"[\W_]+", "", value.casefold())
+                spellings.setdefault(key, {}).setdefault(value, []).append(row)
+        for variants in spellings.values():
+            if len(variants) > 1:
+                shown = "; ".join(f"{v!r} (rows {', '.join(map(str, rows))})" for v, rows in variants.items())
+                warnings.append(f"{column} spelled more than one way: {shown}")
+    return warnings
 
 
 def _cell(text: str) -> str:
@@ -274,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    for warning in spelling_warnings(clean):
+        print(f"warning: {warning}", file=sys.stderr)
     themes = count_items(clean, "themes")
     for t in vocab["themes"]:
         if themes[t] < THEME_TARGET:

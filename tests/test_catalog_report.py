@@ -138,3 +138,14 @@ def test_missing_markers_are_a_usage_error(
     copies["README.md"].write_text("# no markers\n", encoding="utf-8")
     assert run(report, copies, "--check") == 2
     assert "coverage:start" in capsys.readouterr().err
+
+
+def test_one_artist_spelled_two_ways_is_a_warning(
+    report: ModuleType, copies: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit_row(copies["songs.csv"], 1, artist="B.E.N")
+    assert run(report, copies, "--check") == 0, "a warning alone does not fail the check"
+    err = capsys.readouterr().err
+    warning = next(line for line in err.splitlines() if "'B.E.N'" in line)
+    assert warning.startswith("warning: artist spelled more than one way:")
+    assert "'B.E.N' (rows 1)" in warning and "'BEN' (rows 63)" in warning

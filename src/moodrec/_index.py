@@ -77,8 +77,8 @@ class InvertedIndex:
         ``lower(ids)`` gives a factor <= 1 such that score x factor is a lower
         bound of the final score; ``allowed`` masks songs out.
 
-        Returns ``(ids ascending, scores)``.  Every song not returned scores
-        below the k-th best returned one, so the top k is exact.
+        Returns ``(ids, scores)``, ids in no particular order.  Every song not
+        returned scores below the k-th best returned one, so the top k is exact.
         """
         if len(terms) == 0:
             return np.empty(0, np.int64), np.empty(0, np.float64)
@@ -128,13 +128,15 @@ class InvertedIndex:
                 return np.empty(0, np.int64), np.empty(0, np.float64)
             cand = np.concatenate(found) if len(found) > 1 else found[0]
             found = [cand]
-            cand = np.sort(cand.astype(np.int64))
+            cand = cand.astype(np.int64)
             if essential < n_terms:
                 # Drop songs that cannot reach the k-th best even if every
                 # remaining term gave them all the length they have left.
                 left = np.sqrt(np.maximum(0.0, 1.0 - sq[cand] / self.max_norm**2))
                 bound = acc[cand] + np.minimum(rest_sum[essential], rest_norm[essential] * left)
-                cand = cand[bound >= theta]
+                survivors = bound >= theta
+                seen[cand[~survivors]] = False  # seen now marks the survivors only
+                cand = cand[survivors]
                 for j in range(essential, n_terms):
                     if len(cand) == 0:
                         break
@@ -142,10 +144,16 @@ class InvertedIndex:
                     ids = self.indices[s:e]
                     if len(ids) == 0:
                         continue
-                    pos = np.searchsorted(ids, cand)
-                    pos[pos >= len(ids)] = 0
-                    hit = ids[pos] == cand
-                    acc[cand[hit]] += weights[j] * self.data[s:e][pos[hit]]
+                    if len(cand) * 16 < len(ids):
+                        # few survivors, a long list: binary search each survivor
+                        pos = np.searchsorted(ids, cand)
+                        pos[pos >= len(ids)] = 0
+                        hit = ids[pos] == cand
+                        acc[cand[hit]] += weights[j] * self.data[s:e][pos[hit]]
+                    else:
+                        # a short list: scan it and keep the survivors' entries
+                        m = seen[ids]
+                        acc[ids[m]] += weights[j] * self.data[s:e][m]
             return cand, acc[cand].copy()
         finally:
             for arr in found:
@@ -235,8 +243,8 @@ class InvertedIndex:
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best (id, score) pairs, best first, ties in ascending id order.
 
-    ``ids`` must be ascending.  Uses a partial selection (``argpartition``),
-    not a full sort, so picking 5 of a million costs one linear pass.
+    ``ids`` may come in any order.  Uses a partial selection, not a full
+    sort, so picking 5 of a million costs one linear pass.
 
     >>> top_k(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.5, 0.1]), 2)
     (array([1, 0]), array([0.9, 0.5]))
@@ -250,7 +258,10 @@ def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
         # equal to it the lowest ids fill the remaining places.
         kth = np.partition(scores, n - k)[n - k]
         above = np.flatnonzero(scores > kth)
-        equal = np.flatnonzero(scores == kth)[: k - len(above)]
+        equal = np.flatnonzero(scores == kth)
+        need = k - len(above)
+        if len(equal) > need:
+            equal = equal[np.argsort(ids[equal], kind="stable")[:need]]
         sel = np.concatenate([above, equal])
     else:
         sel = np.arange(n)

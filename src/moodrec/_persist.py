@@ -228,7 +228,9 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         if arr.dtype.str != spec.get("dtype") or list(arr.shape) != spec.get("shape"):
             raise _bad(folder, f"arrays/{name}.npy has dtype {arr.dtype.str} shape {list(arr.shape)}, "
                                f"the manifest says {spec.get('dtype')} {spec.get('shape')}")
-        arrays[name] = arr
+        # a plain ndarray view of the mapping: memmap's Python-level indexing
+        # is slow, the memory is the same either way
+        arrays[name] = np.asarray(arr)
 
     terms = _read_json(folder / "vocabulary.json", folder)
     res = folder / "resources"

@@ -53,6 +53,10 @@ __all__ = ["Recommender", "QueryPlan", "check_query", "check_k"]
 MAX_QUERY_CHARS = 20_000
 #: At most this many query words are spell-corrected per query.
 MAX_CORRECTIONS = 16
+#: A query is expanded by at most this many feelings ...
+MAX_FEELINGS = 4
+#: ... each with at most this many of its words (its strongest, by weight x idf).
+MAX_EXPANSION = 24
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 
@@ -436,7 +440,12 @@ class Recommender(BaseEstimator):
         feelings: list[str] = []
         blocks: list[tuple[str, dict[str, float]]] = []
         if self.expand:
-            for fi in dict.fromkeys(m.feeling for m in live):
+            # The feelings said most specifically (longest cue) first; a query
+            # is expanded by at most MAX_FEELINGS of them, each by its
+            # MAX_EXPANSION strongest words, which bounds the work a long
+            # rambling query can cost and keeps its focus.
+            ranked = sorted(live, key=lambda m: (-(m.end - m.start), m.start))
+            for fi in list(dict.fromkeys(m.feeling for m in ranked))[:MAX_FEELINGS]:
                 f = lex.feelings[fi]
                 feelings.append(f.label)
                 block: dict[str, float] = {}
@@ -448,6 +457,10 @@ class Recommender(BaseEstimator):
                 for term, w, _word in f.related:
                     if term in self.vocabulary_:
                         block[term] = max(block.get(term, 0.0), w)
+                if len(block) > MAX_EXPANSION:
+                    strength = {t: w * self.idf_[self.vocabulary_[t]] for t, w in block.items()}
+                    keep = sorted(block, key=lambda t: (-strength[t], t))[:MAX_EXPANSION]
+                    block = {t: block[t] for t in keep}
                 if block:
                     blocks.append((f.label, block))
 
@@ -653,10 +666,19 @@ class Recommender(BaseEstimator):
 
     def _pair_share(self, plan: QueryPlan, row: int) -> float:
         """Share of the query's adjacent word pairs that stand within two
-        words of each other, in one clause, in the song's title or blurb."""
+        words of each other, in one clause, in the song's title or blurb.
+
+        Only a song that has both words of some pair is read; for any other
+        the share is 0 at the cost of one lookup in its vector."""
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        present = {t for t, w in zip(pair_terms, self._row_weights(row, ids)) if w > 0}
+        applicable = [(x, y) for x, y in plan.pairs if x in present and y in present]
+        if not applicable:
+            return 0.0
         rec = self._record(row)
         a = self.analyzer_
-        wanted = {t for pair in plan.pairs for t in pair}
+        wanted = {t for pair in applicable for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}
         pos = 0
         for clause, part in enumerate(_CLAUSE_SPLIT.split(f"{rec.get('title') or ''}. {rec.get('blurb') or ''}")):
@@ -666,7 +688,7 @@ class Recommender(BaseEstimator):
                         positions.setdefault(t, []).append((pos, clause))
                 pos += 1
         hits = 0
-        for x, y in plan.pairs:
+        for x, y in applicable:
             px, py = positions.get(x), positions.get(y)
             if px and py and any(abs(p - q) <= 2 and cx == cy for p, cx in px for q, cy in py):
                 hits += 1

@@ -100,7 +100,7 @@ class Analyzer:
     --------
     >>> a = Analyzer()
     >>> a.terms("Drinking alone on a lonely night")
-    ['drink', 'alone', 'lonely', 'night']
+    ['drink', 'alon', 'lonely', 'night']
     >>> a.terms("이별을 했다, 술 한 잔")
     ['이별을', '이별', '했다', '술', '한', '잔']
     """
