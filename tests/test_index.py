@@ -62,8 +62,8 @@ def test_candidates_against_dense_dot_products() -> None:
                 assert int(b) in got
                 assert got[int(b)] == pytest.approx(exact[b])
     # scratch space is left clean for the next query
-    acc, sq, seen = index._scratch()
-    assert not acc.any() and not sq.any() and not seen.any()
+    acc, seen = index._scratch()
+    assert not acc.any() and not seen.any()
 
 
 def test_top_k_ties_keep_ascending_ids() -> None:

@@ -43,15 +43,14 @@ class InvertedIndex:
             self.max_weight = out
         self._local = threading.local()
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-thread dense accumulators, allocated once and kept zeroed."""
         local = self._local
         acc = getattr(local, "acc", None)
         if acc is None or len(acc) != self.n_docs:
             acc = local.acc = np.zeros(self.n_docs, np.float64)
-            local.sq = np.zeros(self.n_docs, np.float64)
             local.seen = np.zeros(self.n_docs, bool)
-        return acc, local.sq, local.seen
+        return acc, local.seen
 
     def candidates(
         self,
@@ -68,8 +67,7 @@ class InvertedIndex:
         first, into a dense per-thread accumulator.  What the remaining terms
         can still add to any song is bounded twice: by the sum of their upper
         bounds, and, because song vectors have unit length, by the norm of
-        their query weights times what is left of the song's length
-        (Cauchy-Schwarz).  Once that bound is below the k-th best lower bound
+        their query weights (Cauchy-Schwarz).  Once that bound is below the k-th best lower bound
         found so far, no new song is admitted; songs whose partial score plus
         bound cannot reach it are dropped; the remaining terms only complete
         the scores of the few survivors (binary search in their postings).
@@ -89,7 +87,21 @@ class InvertedIndex:
         rest_sum = np.concatenate([np.cumsum(ub[::-1])[::-1], [0.0]])
         rest_norm = np.sqrt(np.concatenate([np.cumsum((weights * weights)[::-1])[::-1], [0.0]])) * self.max_norm
         rest = np.minimum(rest_sum, rest_norm)
-        acc, sq, seen = self._scratch()
+        acc, seen = self._scratch()
+        lengths = self.indptr[terms + 1] - self.indptr[terms]
+        if int(lengths.sum()) * 4 > self.n_docs:
+            # The query touches a large share of the catalog: pruning would
+            # admit nearly every song anyway, and tracking who was seen costs
+            # more than one pass over the accumulator.
+            try:
+                for j in range(n_terms):
+                    s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
+                    if e > s:
+                        acc[self.indices[s:e]] += weights[j] * self.data[s:e]
+                cand = np.flatnonzero(acc)
+                return cand, acc[cand].copy()
+            finally:
+                acc[:] = 0.0
         found: list[np.ndarray] = []
         n_found = 0
         essential = n_terms
@@ -103,7 +115,6 @@ class InvertedIndex:
                     continue
                 vals = self.data[s:e]
                 acc[ids] += weights[j] * vals
-                sq[ids] += vals * vals
                 new = ids[~seen[ids]]
                 if len(new):
                     seen[new] = True
@@ -132,8 +143,7 @@ class InvertedIndex:
             if essential < n_terms:
                 # Drop songs that cannot reach the k-th best even if every
                 # remaining term gave them all the length they have left.
-                left = np.sqrt(np.maximum(0.0, 1.0 - sq[cand] / self.max_norm**2))
-                bound = acc[cand] + np.minimum(rest_sum[essential], rest_norm[essential] * left)
+                bound = acc[cand] + min(rest_sum[essential], rest_norm[essential])
                 survivors = bound >= theta
                 seen[cand[~survivors]] = False  # seen now marks the survivors only
                 cand = cand[survivors]
@@ -158,7 +168,6 @@ class InvertedIndex:
         finally:
             for arr in found:
                 acc[arr] = 0.0
-                sq[arr] = 0.0
                 seen[arr] = False
 
     @staticmethod

@@ -640,17 +640,29 @@ class Recommender(BaseEstimator):
         # Proximity can only lower a score, so it is applied to the best
         # candidates; if a song outside them could still beat the k-th, the
         # candidate set grows.  The result is exact, not an approximation.
+        # Candidates are ranked once (best first, ties by id); the window of
+        # them that proximity is computed for grows until nothing below it can
+        # still win, and the ranking is widened only if the window outgrows it.
         n_cand = k + 8
+        depth = min(len(ids), max(16 * n_cand, 512))
+        ranked, ranked_scores = top_k(ids, scores, depth)
+        factors: list[float] = []
         while True:
-            cand, cand_scores = top_k(ids, scores, n_cand)
-            outside = 0.0
-            if len(cand) < len(ids):
-                outside = float(top_k(ids, scores, n_cand + 1)[1][-1])
-            order = np.argsort(cand, kind="stable")
-            cand, cand_scores = cand[order], cand_scores[order]
-            final = cand_scores * self._proximity_factor(plan, cand)
-            best, best_scores = top_k(cand, final, k)
-            if len(cand) == len(ids) or (len(best) == k and best_scores[-1] > outside):
+            if n_cand > len(ranked) and len(ranked) < len(ids):
+                depth = min(len(ids), 4 * n_cand)
+                ranked, ranked_scores = top_k(ids, scores, depth)
+            window = min(n_cand, len(ranked))
+            if len(factors) < window:
+                factors.extend(self._proximity_factor(plan, ranked[len(factors):window]).tolist())
+            final = ranked_scores[:window] * np.asarray(factors[:window])
+            best, best_scores = top_k(ranked[:window], final, k)
+            if window < len(ranked):
+                outside = float(ranked_scores[window])
+            elif len(ranked) < len(ids):
+                outside = float(top_k(ids, scores, len(ranked) + 1)[1][-1])
+            else:
+                outside = -1.0
+            if outside < 0 or (len(best) == k and best_scores[-1] > outside):
                 return best, best_scores
             n_cand *= 4
 
