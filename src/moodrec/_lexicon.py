@@ -108,6 +108,14 @@ class Lexicon:
             lst.sort(key=lambda e: -len(e[0]))
         for lst2 in self._ko.values():
             lst2.sort(key=lambda e: -len(e[0]))
+        #: a readable word for each term the lexicon expands to ("alon" -> "alone")
+        self.display: dict[str, str] = {}
+        for f in self.feelings:
+            for term, _w, word in f.related:
+                if " " not in word:
+                    self.display.setdefault(term, word)
+            for term, word in f.cue_terms:
+                self.display.setdefault(term, word)
         self.valence: dict[str, float] = {}
         for f, fdata in zip(self.feelings, data["feelings"]):
             for term, _word in f.cue_terms:

@@ -753,13 +753,14 @@ class Recommender(BaseEstimator):
                 together = ", ".join(f'"{x} {y}"' for x, y in plan.pairs)
                 reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
         factor = float(self._polarity_factor(plan.valence, np.array([row]))[0])
-        if factor < 0.999:
+        if factor < 0.9:
             mood = "bright" if plan.valence > 0 else "sad"
             reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
         return tuple(reasons)
 
     def _display(self, term: int) -> str:
-        return self.terms_[term]
+        t = self.terms_[term]
+        return self.lexicon_.display.get(t, t)
 
     def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
         out = []

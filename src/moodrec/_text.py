@@ -27,7 +27,7 @@ __all__ = ["Analyzer", "Token", "normalize", "load_resource", "load_words", "ANA
 
 #: Bumped whenever the analyser would turn the same text into different terms.
 #: A saved model records it: its vocabulary is only valid for the same version.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 # Word characters, allowing inner apostrophes (don't, she's).
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -129,6 +129,18 @@ class Analyzer:
             if len(parts) < 2:
                 raise ValueError(f"phrases_en keys must be two words or more, got {k!r}")
             self._phrases.setdefault(parts[0], []).append((parts, v))
+        # informal spellings of a phrase's words make the phrase too
+        # ("brokn heart" -> heartbroken)
+        variants: dict[str, list[str]] = {}
+        for k, v in lang["informal_en"].items():
+            if " " not in v.strip():
+                variants.setdefault(v.strip(), []).append(k)
+        for first in list(self._phrases):
+            for parts, joined in list(self._phrases[first]):
+                for i, w in enumerate(parts):
+                    for alt in variants.get(w, ()):
+                        alt_parts = parts[:i] + (alt,) + parts[i + 1 :]
+                        self._phrases.setdefault(alt_parts[0], []).append((alt_parts, joined))
         for options in self._phrases.values():
             options.sort(key=lambda o: -len(o[0]))
         self._phrase_first = frozenset(self._phrases)

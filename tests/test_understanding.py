@@ -1,0 +1,116 @@
+"""Query understanding and explanations, on the bundled catalog and on small made-up ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import moodrec
+from moodrec import Recommender
+
+
+# ------------------------------------------------------------------ lexicon expansion
+def test_paraphrase_reaches_a_blurb_without_shared_words() -> None:
+    songs = pd.DataFrame({
+        "title": ["Platform", "Sunny"],
+        "artist": ["A", "B"],
+        "blurb": ["A quiet farewell and a parting neither wanted; the goodbye lingers.",
+                  "Sunshine, a picnic and a bicycle ride with friends."],
+    })
+    rec = Recommender().fit(songs)
+    recs = rec.recommend("she left me", k=2)
+    assert recs and recs[0].title == "Platform"
+    assert Recommender(expand=False).fit(songs).recommend("she left me", k=2).song_ids != recs.song_ids
+
+
+def test_feelings_found_in_korean_with_particles_and_endings(bundled: Recommender) -> None:
+    assert "a breakup" in bundled.analyze("헤어진 날").feelings
+    assert "loneliness" in bundled.analyze("외로움을 느껴").feelings
+    assert bundled.recommend("이별을", k=5).song_ids == bundled.recommend("이별", k=5).song_ids
+
+
+def test_one_syllable_korean_words_match(bundled: Recommender) -> None:
+    plan = bundled.analyze("술 한잔")
+    assert "drinking the night away" in plan.feelings
+
+
+# ------------------------------------------------------------------------ spelling
+@pytest.mark.parametrize(("typed", "meant"), [("lonley", "lonely"), ("hartache", "heartache"),
+                                              ("graduaton", "graduation")])
+def test_misspellings_are_read_as_known_words(bundled: Recommender, typed: str, meant: str) -> None:
+    plan = bundled.analyze(f"{typed} songs")
+    assert plan.corrections.get(typed, "").startswith(bundled.analyzer_.stem(meant)[:5])
+    assert bundled.recommend(typed, k=3)
+
+
+def test_real_words_are_not_corrected(bundled: Recommender) -> None:
+    plan = bundled.analyze("I'm completely shattered, what the hell")
+    assert "shattered" not in plan.corrections and "hell" not in plan.corrections
+
+
+# ------------------------------------------------------------------ long sentences
+def test_feeling_words_carry_a_long_sentence(bundled: Recommender) -> None:
+    long = ("so yesterday after work I went to the convenience store near my apartment, bought a "
+            "bottle and ended up drinking alone on the floor of my room until late")
+    assert bundled.recommend(long, k=1)[0].song_id == bundled.recommend("drinking alone", k=1)[0].song_id
+
+
+# ------------------------------------------------------------ polarity and negation
+def _valence(rec: Recommender, recs: moodrec.Recommendations) -> float:
+    return float(np.mean([rec.valence_[rec.row_of_[m.song_id]] for m in recs]))
+
+
+def test_upbeat_love_songs_are_not_tear_jerkers(bundled: Recommender) -> None:
+    recs = bundled.recommend("upbeat love songs", k=5)
+    assert _valence(bundled, recs) > 0.2
+    assert not any("tearjerker" in (m.themes or "") for m in recs)
+    flat = Recommender(polarity=0.0).fit(bundled.catalog_).recommend("upbeat love songs", k=5)
+    assert _valence(bundled, recs) >= _valence(bundled, flat)
+
+
+def test_negation_turns_the_direction(bundled: Recommender) -> None:
+    sad = bundled.analyze("sad")
+    not_sad = bundled.analyze("not sad")
+    assert sad.valence < 0 < not_sad.valence
+    assert "sadness" not in not_sad.feelings
+    recs = bundled.recommend("not sad", k=5)
+    assert len(recs) == 5 and _valence(bundled, recs) > 0.3
+    assert _valence(bundled, bundled.recommend("sad", k=5)) < 0
+
+
+def test_korean_negation(bundled: Recommender) -> None:
+    assert bundled.analyze("슬프지 않은 노래").valence >= 0 > bundled.analyze("슬픈 노래").valence
+
+
+# ------------------------------------------------------------------- explanations
+def test_every_match_says_why(bundled: Recommender) -> None:
+    for q in ["drinking alone", "외로운 밤", "lonley nite", "she left me"]:
+        for m in bundled.recommend(q, k=5):
+            shares = [r.share for r in m.reasons if r.kind in ("word", "spelling", "feeling")]
+            assert shares and sum(shares) == pytest.approx(1.0, abs=1e-3), (q, m.reasons)
+            assert m.why
+            for r in m.reasons:
+                for w in r.words:  # readable words, not stems
+                    assert w in (m.blurb + m.title).lower() or w in bundled.lexicon_.display.values(), w
+
+
+def test_explain_agrees_with_recommend(bundled: Recommender) -> None:
+    recs = bundled.recommend("missing someone", k=5)
+    for m in recs:
+        e = bundled.explain("missing someone", m.song_id)
+        assert (e.rank, e.score, e.reasons) == (m.rank, m.score, m.reasons)
+
+
+def test_explain_a_song_that_does_not_match(tiny: Recommender) -> None:
+    e = tiny.explain("dance party", "mother")
+    assert (e.score, e.rank, e.reasons) == (0.0, 0, ())
+    with pytest.raises(moodrec.UnknownSongError):
+        tiny.explain("rain", "nope")
+
+
+def test_explanation_names_the_spelling_and_the_feeling(bundled: Recommender) -> None:
+    m = bundled.recommend("hartache", k=1)[0]
+    kinds = {r.kind for r in m.reasons}
+    assert "spelling" in kinds
+    assert '"hartache" read as' in m.why
