@@ -6,6 +6,7 @@ One command, from the repository root::
     python benchmarks/quality.py --split test # only the held-out half of the queries
     python benchmarks/quality.py --ablations  # also moodrec with each part of query understanding off
     python benchmarks/quality.py --per-query  # also every query's nDCG@5 for each system
+    python benchmarks/quality.py --latent     # also the latent-similarity (SVD) experiment
 
 The judged set is ``benchmarks/data/queries.csv``: each query has a kind (short, paraphrase,
 long, korean, typo, situation, contrast), a split (dev: parameters were tuned on it; test:
@@ -120,6 +121,35 @@ def moodrec_ranker(songs: pd.DataFrame, **params: object) -> Ranker:
     return rank
 
 
+def latent_blend_ranker(songs: pd.DataFrame, dims: int = 50, alpha: float = 0.2) -> Ranker:
+    """moodrec blended with latent similarity (TruncatedSVD of its TF-IDF space).
+
+    An experiment, not moodrec's default: ``(1 - alpha) * moodrec + alpha * cos(latent)``
+    over every song.  It scans all songs densely, which the speed targets forbid at scale.
+    """
+    from sklearn.decomposition import TruncatedSVD
+
+    import moodrec
+
+    rec = moodrec.Recommender().fit(songs)
+    svd = TruncatedSVD(dims, random_state=0).fit(rec.matrix_)
+    z = svd.transform(rec.matrix_)
+    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-12
+    ids = np.array(rec.song_ids_)
+
+    def rank(query: str, k: int) -> list[str]:
+        base = np.zeros(len(ids))
+        for m in rec.recommend(query, rec.n_songs_):
+            base[rec.row_of_[m.song_id]] = m.score
+        zq = svd.transform(rec.transform(query))[0]
+        zq /= np.linalg.norm(zq) + 1e-12
+        blended = (1 - alpha) * base + alpha * np.maximum(z @ zq, 0.0)
+        order = np.argsort(-blended, kind="stable")[:k]
+        return [ids[i] for i in order if blended[i] > 0]
+
+    return rank
+
+
 def plain_tfidf_ranker(songs: pd.DataFrame) -> Ranker:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import linear_kernel
@@ -186,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--split", choices=["dev", "test", "all"], default="all")
     p.add_argument("--ablations", action="store_true", help="also moodrec with parts switched off")
     p.add_argument("--per-query", action="store_true", help="print every query's nDCG@5")
+    p.add_argument("--latent", action="store_true",
+                   help="also the experiment: moodrec blended with TruncatedSVD latent similarity")
     p.add_argument("--catalog", default=str(ROOT / "data" / "songs.csv"))
     args = p.parse_args(argv)
 
@@ -203,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems["-spelling"] = moodrec_ranker(songs, spelling=False)
         systems["-polarity"] = moodrec_ranker(songs, polarity=0.0)
         systems["-all (analyser only)"] = moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0)
+    if args.latent:
+        systems["+latent (svd50, 0.2)"] = latent_blend_ranker(songs)
     systems["tfidf-plain"] = plain_tfidf_ranker(songs)
     bm = bm25s_ranker(songs)
     if bm is not None:

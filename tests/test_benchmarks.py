@@ -1,0 +1,45 @@
+"""The evaluation itself: metrics are right and the judged query set is valid."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import moodrec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import quality  # noqa: E402
+
+
+def test_ndcg_mrr_recall() -> None:
+    grades = {"a": 2, "b": 1, "c": 1}
+    assert quality.ndcg_at(["a", "b", "c"], grades) == pytest.approx(1.0)
+    assert quality.ndcg_at(["x", "y"], grades) == 0.0
+    worse = quality.ndcg_at(["b", "a", "c"], grades)
+    assert 0.0 < worse < 1.0
+    assert quality.reciprocal_rank(["x", "y", "c"], grades) == pytest.approx(1 / 3)
+    assert quality.recall_at(["a", "x"], grades, 10) == pytest.approx(1 / 3)
+
+
+def test_judged_queries_are_valid() -> None:
+    queries = quality.load_queries()
+    ids = set(moodrec.load_songs()["song_id"])
+    kinds = Counter(q.kind for q in queries)
+    assert len(queries) >= 80
+    assert set(kinds) == set(quality.KINDS) and min(kinds.values()) >= 10
+    assert {q.split for q in queries} == {"dev", "test"}
+    assert len({q.query for q in queries}) == len(queries)
+    for q in queries:
+        assert q.grades and set(q.grades.values()) <= {1, 2} and 2 in q.grades.values(), q.query_id
+        assert set(q.grades) <= ids, (q.query_id, set(q.grades) - ids)
+
+
+def test_moodrec_beats_the_plain_baseline() -> None:
+    songs = moodrec.load_songs()
+    queries = quality.load_queries()
+    ours = quality.evaluate(quality.moodrec_ranker(songs), queries)["ndcg@5"].mean()
+    plain = quality.evaluate(quality.plain_tfidf_ranker(songs), queries)["ndcg@5"].mean()
+    assert ours > plain + 0.1
