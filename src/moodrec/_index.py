@@ -208,46 +208,6 @@ class InvertedIndex:
     def doc_freq(self) -> np.ndarray:
         return np.diff(self.indptr)
 
-    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        s, e = self.indptr[term], self.indptr[term + 1]
-        return self.indices[s:e], self.data[s:e]
-
-    def score(self, terms: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Dot products of the query with every song it touches.
-
-        Returns ``(song ids ascending, scores)``; songs the query does not touch
-        (score 0) are not returned.
-        """
-        if len(terms) == 0:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        starts = self.indptr[terms]
-        ends = self.indptr[terms + 1]
-        total = int((ends - starts).sum())
-        if total == 0:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        ids = np.concatenate([self.indices[s:e] for s, e in zip(starts, ends)])
-        vals = np.concatenate(
-            [self.data[s:e].astype(np.float64) * w for s, e, w in zip(starts, ends, weights)]
-        )
-        if total * 16 < self.n_docs:
-            # Few postings: sort them (cost ~ P log P), never touch the catalog.
-            uniq, inv = np.unique(ids, return_inverse=True)
-            return uniq.astype(np.int64), np.bincount(inv, weights=vals, minlength=len(uniq))
-        # Many postings: one dense accumulation is cheaper than sorting them.
-        acc = np.bincount(ids, weights=vals, minlength=self.n_docs)
-        uniq = np.flatnonzero(acc)
-        return uniq, acc[uniq]
-
-    def weights_for(self, doc: int, terms: np.ndarray) -> np.ndarray:
-        """The song's weight for each of ``terms`` (0 where it lacks one)."""
-        out = np.zeros(len(terms), np.float64)
-        for j, t in enumerate(terms):
-            ids, vals = self.postings(int(t))
-            pos = np.searchsorted(ids, doc)
-            if pos < len(ids) and ids[pos] == doc:
-                out[j] = vals[pos]
-        return out
-
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best (id, score) pairs, best first, ties in ascending id order.

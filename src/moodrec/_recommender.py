@@ -541,11 +541,12 @@ class Recommender(BaseEstimator):
                 continue
             dmin = cands[0][1]
             nearest = [c for c, d in cands if d == dmin]
-            df = self.index_.doc_freq()
+            indptr = self.index_.indptr
 
             def rank(c: str) -> tuple[int, int, str]:
                 j = self.vocabulary_.get(c)
-                return (0 if c in known else 1, -(int(df[j]) if j is not None else 0), c)
+                df = int(indptr[j + 1] - indptr[j]) if j is not None else 0
+                return (0 if c in known else 1, -df, c)
 
             fix = min(nearest, key=rank)
             corrections[tok.surface] = fix
@@ -621,7 +622,7 @@ class Recommender(BaseEstimator):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
         if len(plan.terms) == 0:
-            ids, scores = self._score(plan)
+            ids, scores = self._mood_only(plan)
         else:
             floor = 1.0 - float(self.proximity) if plan.pairs else 1.0
 
@@ -706,14 +707,12 @@ class Recommender(BaseEstimator):
                 hits += 1
         return hits / len(plan.pairs)
 
-    def _score(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
-        """Raw similarity of every touched song (ids ascending, scores)."""
-        if len(plan.terms) == 0 and plan.valence != 0:
-            # The query says only a direction ("not sad"): rank by mood alone.
-            ids = np.arange(self.n_songs_)
-            scores = np.maximum(0.0, plan.valence * self.valence_)
-            return ids[scores > 0], scores[scores > 0]
-        return self.index_.score(plan.terms, plan.weights)
+    def _mood_only(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
+        """Scores for a query that says only a direction ("not sad"): the
+        songs leaning the same way, by how far they lean."""
+        ids = np.arange(self.n_songs_)
+        scores = np.maximum(0.0, plan.valence * self.valence_)
+        return ids[scores > 0], scores[scores > 0]
 
     def _row_weights(self, row: int, terms: np.ndarray) -> np.ndarray:
         """The song's TF-IDF weight for each of ``terms`` (0 where absent)."""
