@@ -549,7 +549,7 @@ class Recommender(BaseEstimator):
                 return (0 if c in known else 1, -df, c)
 
             fix = min(nearest, key=rank)
-            corrections[tok.surface] = fix
+            corrections[tok.surface] = self.lexicon_.display.get(fix, fix)
             out.append(Token(tok.surface, fix, (fix,), False, False, tok.clause))
         return out
 
