@@ -517,12 +517,11 @@ class Recommender(BaseEstimator):
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
         a = self.analyzer_
         known = self.lexicon_.known_keys
-        common = self.analyzer_.common_words
         out = []
         for tok in tokens:
             key = tok.key
             if (
-                tok.surface in common
+                self.analyzer_.is_common_word(tok.surface)
                 or tok.stop
                 or tok.hangul
                 or len(corrections) >= MAX_CORRECTIONS

@@ -233,6 +233,21 @@ class Analyzer:
                 return word[: -len(p)]
         return word
 
+    def is_common_word(self, word: str) -> bool:
+        """True for a real English word, inflected or not (finalized, hopes).
+
+        >>> Analyzer().is_common_word("shattered"), Analyzer().is_common_word("hartache")
+        (True, False)
+        """
+        if word in self.common_words:
+            return True
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+                             ("es", ""), ("s", ""), ("d", ""), ("ly", ""), ("er", ""), ("est", "")):
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                if word[: -len(suffix)] + repl in self.common_words:
+                    return True
+        return False
+
     def key(self, word: str) -> str:
         """The matching key of one normalised word: its stem, stop words
         included (the lexicon matches phrases such as "left me" on keys).
