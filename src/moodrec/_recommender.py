@@ -53,6 +53,8 @@ __all__ = ["Recommender", "QueryPlan", "check_query", "check_k"]
 MAX_QUERY_CHARS = 20_000
 #: At most this many query words are spell-corrected per query.
 MAX_CORRECTIONS = 16
+#: Up to this many distinct words of its own, a query gets its full expansion.
+_LITERAL_WORDS_AT_FULL_EXPANSION = 4
 #: A query is expanded by at most this many feelings ...
 MAX_FEELINGS = 4
 #: ... each with at most this many of its words (its strongest, by weight x idf).
@@ -469,7 +471,10 @@ class Recommender(BaseEstimator):
             n = math.sqrt(sum(x * x for x in v.values()))
             return {t: x / n for t, x in v.items()} if n > 0 else {}
 
-        share = float(self.expansion_weight) / (1.0 + float(self.expansion_weight))
+        # A long query carries its meaning in its own words: past a few of
+        # them, the expansions' share of the vector shrinks.
+        ew = float(self.expansion_weight) * min(1.0, _LITERAL_WORDS_AT_FULL_EXPANSION / max(1, len(literal)))
+        share = ew / (1.0 + ew)
         parts: list[tuple[float, dict[str, float], dict[str, tuple[str, str]]]] = []
         if literal:
             parts.append((1.0 - share if blocks else 1.0, unit(literal), literal_src))
