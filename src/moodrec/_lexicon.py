@@ -117,7 +117,7 @@ class Lexicon:
             for term, word in f.cue_terms:
                 self.display.setdefault(term, word)
         self.valence: dict[str, float] = {}
-        for f, fdata in zip(self.feelings, data["feelings"]):
+        for f in self.feelings:
             for term, _word in f.cue_terms:
                 self.valence.setdefault(term, 0.8 * f.valence)
         for word, v in data.get("valence_words", {}).items():

@@ -43,7 +43,7 @@ from ._index import InvertedIndex, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore
-from ._text import Analyzer, Token, is_hangul, load_resource
+from ._text import Analyzer, Token
 from .exceptions import NotFittedError, UnknownSongError
 
 __all__ = ["Recommender", "QueryPlan", "check_query", "check_k"]
@@ -520,7 +520,6 @@ class Recommender(BaseEstimator):
         )
 
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
-        a = self.analyzer_
         known = self.lexicon_.known_keys
         out = []
         for tok in tokens:

@@ -24,8 +24,9 @@ class Reason:
 
     ``kind`` is ``"word"`` (a word of the query found in the song's text),
     ``"spelling"`` (a query word read as a known word), ``"feeling"`` (a
-    feeling the query expresses, found through words the curator used) or
-    ``"mood"`` (the song's emotional direction agreed with the query's).
+    feeling the query expresses, found through words the curator used),
+    ``"mood"`` (the song's emotional direction set against the query's) or
+    ``"similar"`` (for :meth:`Recommender.similar`: the songs share words).
     ``words`` are the words of the song's text that carried it.
     """
 
