@@ -55,3 +55,36 @@ def test_normalize_folds_width_case_and_apostrophes() -> None:
 
 def test_informal_spellings(a: Analyzer) -> None:
     assert a.terms("lonley nite with my gf") == ["lonley", "night", "girlfriend"]
+
+
+def test_bulk_counting_equals_per_text_analysis(a: Analyzer) -> None:
+    # fit counts words with one vectorised pass (phrases merged on codes); it must
+    # agree with the analyser text by text, phrases and informal spellings included
+    from collections import Counter
+
+    from moodrec._recommender import _count_matrix
+
+    texts = [
+        "Drinking by myself on my own, no one calls; a brokn heart and a broken heart.",
+        "by", "on my", "j-pop and k-pop, heart broken", "", "이별을 했다, 술 한 잔",
+        "no one no one by yourself", "Lonely nite with my gf, by myself",
+    ]
+    vocab: dict[str, int] = {}
+    counts = _count_matrix(texts, a, vocab)
+    terms = {i: t for t, i in vocab.items()}
+    for row, text in enumerate(texts):
+        got = {terms[j]: int(v) for j, v in zip(counts[row].indices, counts[row].data)}
+        assert got == dict(Counter(a.terms(text))), text
+
+
+def test_bulk_counting_in_chunks_equals_one_pass(a: Analyzer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodrec import _recommender
+
+    texts = [f"song {i} about being by myself in the rain, no one {i % 3}" for i in range(10)] + ["", "비 오는 밤"]
+    whole_vocab: dict[str, int] = {}
+    whole = _recommender._count_matrix(texts, a, whole_vocab)
+    monkeypatch.setattr(_recommender, "_CHUNK", 3)
+    chunk_vocab: dict[str, int] = {}
+    chunked = _recommender._count_matrix(texts, a, chunk_vocab)
+    assert chunk_vocab == whole_vocab
+    assert (whole != chunked).nnz == 0 and whole.shape == chunked.shape
