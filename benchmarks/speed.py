@@ -77,7 +77,11 @@ def _latencies(fn, queries: list[str]) -> np.ndarray:
     return np.array(out) * 1000.0
 
 
-def _texts(df) -> list[str]:
+def _texts(catalog: str) -> list[str]:
+    """The text each baseline indexes: title, artist and blurb of every song."""
+    import pandas as pd
+
+    df = pd.read_csv(catalog, dtype=str, keep_default_na=False)
     return [f"{t} {a} {b}" for t, a, b in zip(df["title"], df["artist"], df["blurb"])]
 
 
@@ -123,13 +127,10 @@ def job_moodrec_load(model: str, query: str) -> dict:
 
 
 def job_plain(catalog: str, queries: list[str], batch: list[str], workdir: str) -> dict:
-    import pandas as pd
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import linear_kernel
 
-    df = pd.read_csv(catalog, dtype=str, keep_default_na=False)
-    texts = _texts(df)
-    del df
+    texts = _texts(catalog)
     with PeakRSS() as mem:
         t = time.perf_counter()
         vec = TfidfVectorizer()
@@ -156,11 +157,8 @@ def job_plain(catalog: str, queries: list[str], batch: list[str], workdir: str) 
 
 def job_bm25s(catalog: str, queries: list[str], batch: list[str], workdir: str) -> dict:
     import bm25s
-    import pandas as pd
 
-    df = pd.read_csv(catalog, dtype=str, keep_default_na=False)
-    texts = _texts(df)
-    del df
+    texts = _texts(catalog)
     with PeakRSS() as mem:
         t = time.perf_counter()
         retriever = bm25s.BM25()

@@ -679,20 +679,25 @@ class Recommender(BaseEstimator):
         1 - proximity where none of the query's word pairs do."""
         if not plan.pairs or self.proximity == 0:
             return np.ones(len(rows))
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
         out = np.empty(len(rows))
         for j, row in enumerate(rows.tolist()):
-            out[j] = 1.0 - float(self.proximity) * (1.0 - self._pair_share(plan, row))
+            share = self._pair_share(plan, row, pair_terms, pair_ids)
+            out[j] = 1.0 - float(self.proximity) * (1.0 - share)
         return out
 
-    def _pair_share(self, plan: QueryPlan, row: int) -> float:
+    def _pair_share(self, plan: QueryPlan, row: int, pair_terms: list[str] | None = None,
+                    pair_ids: np.ndarray | None = None) -> float:
         """Share of the query's adjacent word pairs that stand within two
         words of each other, in one clause, in the song's title or blurb.
 
         Only a song that has both words of some pair is read; for any other
         the share is 0 at the cost of one lookup in its vector."""
-        pair_terms = sorted({t for pair in plan.pairs for t in pair})
-        ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
-        present = {t for t, w in zip(pair_terms, self._row_weights(row, ids)) if w > 0}
+        if pair_terms is None or pair_ids is None:
+            pair_terms = sorted({t for pair in plan.pairs for t in pair})
+            pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        present = {t for t, w in zip(pair_terms, self._row_weights(row, pair_ids)) if w > 0}
         applicable = [(x, y) for x, y in plan.pairs if x in present and y in present]
         if not applicable:
             return 0.0
