@@ -393,6 +393,9 @@ class Recommender(BaseEstimator):
     def row_of_(self) -> dict[str, int]:
         """Position of each song id in the catalog."""
         self._check_fitted()
+        return self._row_index()
+
+    def _row_index(self) -> dict[str, int]:
         return self._lazy("_rows_cache", lambda: {s: i for i, s in enumerate(self._store.column("song_id"))})
 
     # ------------------------------------------------------- query analysis
@@ -1061,7 +1064,7 @@ class Recommender(BaseEstimator):
         if not isinstance(song_id, str):
             raise TypeError(f"song_id must be a str, got {type(song_id).__name__}")
         try:
-            return self._lazy("_rows_cache", lambda: {s: i for i, s in enumerate(self._store.column("song_id"))})[song_id]
+            return self._row_index()[song_id]
         except KeyError:
             raise UnknownSongError(f"song_id {song_id!r} is not in the catalog") from None
 
