@@ -35,6 +35,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "benchmarks" / "data" / "queries.csv"
+POOLED = ROOT / "benchmarks" / "data" / "pooled.csv"
 KINDS = ("short", "paraphrase", "long", "korean", "typo", "situation", "contrast")
 
 Ranker = Callable[[str, int], list[str]]
@@ -49,7 +50,24 @@ class Judged:
     grades: dict[str, int]
 
 
-def load_queries(path: Path = QUERIES) -> list[Judged]:
+def load_pooled(path: Path = POOLED) -> dict[str, dict[str, int]]:
+    """Grades added by pooling (``pool.py``), zeros included: query_id -> song_id -> grade."""
+    out: dict[str, dict[str, int]] = {}
+    if not path.exists():
+        return out
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["query_id"], {})[row["song_id"]] = int(row["grade"])
+    return out
+
+
+def load_queries(path: Path = QUERIES, *, with_pooled: bool = True) -> list[Judged]:
+    """The judged queries; ``with_pooled`` adds the grades made by pooling.
+
+    A song graded 0 by pooling stays in ``grades`` with 0, so "judged" and
+    "relevant" can be told apart (``judged_at``).
+    """
+    pooled = load_pooled() if with_pooled else {}
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -58,6 +76,8 @@ def load_queries(path: Path = QUERIES) -> list[Judged]:
                 if pair.strip():
                     sid, grade = pair.strip().rsplit("=", 1)
                     grades[sid.strip()] = int(grade)
+            for sid, grade in pooled.get(row["query_id"], {}).items():
+                grades.setdefault(sid, grade)
             out.append(Judged(row["query_id"], row["kind"], row["split"], row["query"], grades))
     return out
 
@@ -91,6 +111,21 @@ def reciprocal_rank(ranked: Sequence[str], grades: dict[str, int]) -> float:
         if grades.get(s, 0) > 0:
             return 1.0 / (i + 1)
     return 0.0
+
+
+def judged_at(ranked: Sequence[str], grades: dict[str, int], k: int = 5) -> float:
+    """Share of the top k that a judge has graded (0 included); 1.0 for an empty list.
+
+    An unjudged song counts as not relevant in nDCG, so a low share means the
+    figure may understate the system.
+
+    >>> judged_at(["a", "x", "b"], {"a": 2, "b": 0}, k=5)
+    0.667
+    """
+    top = list(ranked[:k])
+    if not top:
+        return 1.0
+    return round(sum(s in grades for s in top) / len(top), 3)
 
 
 def recall_at(ranked: Sequence[str], grades: dict[str, int], k: int = 10) -> float:
@@ -194,7 +229,7 @@ def evaluate(rank: Ranker, queries: Sequence[Judged]) -> pd.DataFrame:
             {
                 "query_id": q.query_id, "kind": q.kind, "split": q.split, "query": q.query,
                 "ndcg@5": ndcg_at(ranked, q.grades, 5), "mrr": reciprocal_rank(ranked, q.grades),
-                "recall@10": recall_at(ranked, q.grades, 10),
+                "recall@10": recall_at(ranked, q.grades, 10), "judged@5": judged_at(ranked, q.grades, 5),
             }
         )
     return pd.DataFrame(rows)
@@ -218,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--per-query", action="store_true", help="print every query's nDCG@5")
     p.add_argument("--latent", action="store_true",
                    help="also the experiment: moodrec blended with TruncatedSVD latent similarity")
+    p.add_argument("--initial-judgments", action="store_true",
+                   help="only the judgments made before any engine ranked (no pooled grades)")
     p.add_argument("--catalog", default=str(ROOT / "data" / "songs.csv"))
     args = p.parse_args(argv)
 
@@ -225,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import moodrec
 
     songs = moodrec.validate_catalog(args.catalog)
-    queries = load_queries()
+    queries = load_queries(with_pooled=not args.initial_judgments)
     if args.split != "all":
         queries = [q for q in queries if q.split == args.split]
 
@@ -246,9 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results = {name: evaluate(rank, queries) for name, rank in systems.items()}
     n_kind = pd.Series([q.kind for q in queries]).value_counts()
-    print(f"{len(queries)} judged queries over {len(songs)} songs (split: {args.split})\n")
+    n_pooled = sum(len(v) for v in load_pooled().values()) if not args.initial_judgments else 0
+    print(f"{len(queries)} judged queries over {len(songs)} songs (split: {args.split}; "
+          f"{'initial judgments only' if not n_pooled else f'with {n_pooled} pooled grades'})\n")
     pd.set_option("display.width", 200)
-    for metric in ("ndcg@5", "mrr", "recall@10"):
+    for metric in ("ndcg@5", "mrr", "recall@10", "judged@5"):
         table = summary(results, metric, "kind")
         table.insert(0, "n", [int(n_kind.get(i, len(queries))) for i in table.index])
         print(f"{metric} by kind")

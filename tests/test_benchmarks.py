@@ -33,7 +33,7 @@ def test_judged_queries_are_valid() -> None:
     assert {q.split for q in queries} == {"dev", "test"}
     assert len({q.query for q in queries}) == len(queries)
     for q in queries:
-        assert q.grades and set(q.grades.values()) <= {1, 2} and 2 in q.grades.values(), q.query_id
+        assert q.grades and set(q.grades.values()) <= {0, 1, 2} and 2 in q.grades.values(), q.query_id
         assert set(q.grades) <= ids, (q.query_id, set(q.grades) - ids)
 
 
@@ -43,3 +43,26 @@ def test_moodrec_beats_the_plain_baseline() -> None:
     ours = quality.evaluate(quality.moodrec_ranker(songs), queries)["ndcg@5"].mean()
     plain = quality.evaluate(quality.plain_tfidf_ranker(songs), queries)["ndcg@5"].mean()
     assert ours > plain + 0.1
+
+
+def test_pooled_grades_are_valid() -> None:
+    """Pooled grades name real queries and songs, never regrade an initial judgment, and use 0-2."""
+    pooled = quality.load_pooled()
+    if not pooled:
+        pytest.skip("no pooled grades")
+    initial = {q.query_id: q for q in quality.load_queries(with_pooled=False)}
+    ids = set(moodrec.load_songs()["song_id"])
+    for qid, grades in pooled.items():
+        assert qid in initial, qid
+        assert set(grades) <= ids, (qid, set(grades) - ids)
+        assert set(grades.values()) <= {0, 1, 2}, qid
+        assert not set(grades) & set(initial[qid].grades), (qid, set(grades) & set(initial[qid].grades))
+    merged = {q.query_id: q.grades for q in quality.load_queries()}
+    for qid, grades in pooled.items():
+        assert merged[qid].items() >= grades.items()
+
+
+def test_judged_share_counts_zero_grades_as_judged() -> None:
+    assert quality.judged_at(["a", "b", "c", "d"], {"a": 2, "c": 0}, 5) == 0.5
+    assert quality.judged_at([], {"a": 2}) == 1.0
+    assert quality.ndcg_at(["c", "a"], {"a": 2, "c": 0}) < 1.0
