@@ -94,3 +94,26 @@ def test_bulk_counting_in_chunks_equals_one_pass(a: Analyzer, monkeypatch: pytes
         return [{name[j]: v for j, v in zip(matrix[r].indices, matrix[r].data)} for r in range(matrix.shape[0])]
 
     assert rows(chunked, chunk_vocab) == rows(whole, whole_vocab)
+
+
+@pytest.mark.parametrize(
+    ("informal", "written"),
+    [("thinkin", "thinking"), ("waitin", "waiting"), ("sleeeep", "sleep"), ("sooooo", "so"), ("saaad", "sad")],
+)
+def test_spoken_spellings_are_read_as_written(a: Analyzer, informal: str, written: str) -> None:
+    assert a.expand_informal(informal) == (written,)
+
+
+@pytest.mark.parametrize("word", ["cabin", "begin", "robin", "coffee", "committee", "zzz"])
+def test_real_words_are_not_rewritten_by_spelling_rules(a: Analyzer, word: str) -> None:
+    assert a.expand_informal(word) == (word,)
+
+
+def test_resources_without_the_rules_analyse_as_before(a: Analyzer) -> None:
+    # A model saved before the spelling rules existed carries
+    # language data without them; it must analyse exactly as it was fitted.
+    old = dict(a.language)
+    old.pop("informal_rules_en")
+    before = Analyzer(language=old)
+    assert before.terms("waitin sleeeep") == ["waitin", "sleeeep"]
+    assert a.terms("waitin sleeeep") == ["wait", "sleep"]

@@ -37,6 +37,7 @@ _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _VOWELS = frozenset("aeiouy")
 _CLAUSE_RE = re.compile(r"[.,;:!?\n]+")
+_STRETCHED_RE = re.compile(r"([a-z])\1{2,}")
 _ASCII_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
@@ -120,6 +121,12 @@ class Analyzer:
         self._particle_set = frozenset(self._particles)
         self._informal = {k: tuple(v.split()) for k, v in lang["informal_en"].items()}
         self._unstemmed = frozenset(lang["unstemmed_en"])
+        # Spoken spellings as rules, not a list: a dropped g (thinkin, waitin)
+        # and stretched letters (sooo, sleeep).  Read from the resource so a
+        # model saved before the rules existed keeps analysing as it was fitted.
+        rules = lang.get("informal_rules_en", {})
+        self._g_dropping = bool(rules.get("g_dropping", False))
+        self._elongation = bool(rules.get("elongation", False))
         # Multi-word synonyms written as one word ("by myself" -> alone,
         # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
         # differently still meet.  Merged on word lists, after splitting.
@@ -262,8 +269,30 @@ class Analyzer:
         return self.stem(word.replace("'", ""))
 
     def expand_informal(self, word: str) -> tuple[str, ...]:
-        """Informal spellings written out (gf -> girlfriend, nite -> night)."""
-        return self._informal.get(word, (word,))
+        """Informal spellings written out (gf -> girlfriend, nite -> night,
+        thinkin -> thinking, sooo -> so).
+
+        >>> a = Analyzer()
+        >>> a.expand_informal("gf"), a.expand_informal("waitin"), a.expand_informal("sleeeep")
+        (('girlfriend',), ('waiting',), ('sleep',))
+        >>> a.expand_informal("cabin"), a.expand_informal("coffee")
+        (('cabin',), ('coffee',))
+        """
+        found = self._informal.get(word)
+        if found is not None:
+            return found
+        if not word.isascii() or not word.isalpha() or word in self.common_words:
+            return (word,)
+        if self._elongation and _STRETCHED_RE.search(word):
+            # three or more of a letter: try two (sleeep -> sleep), then one (sooo -> so)
+            for w in (_STRETCHED_RE.sub(r"\1\1", word), _STRETCHED_RE.sub(r"\1", word)):
+                if w in self._informal:
+                    return self._informal[w]
+                if self.is_common_word(w):
+                    return (w,)
+        if self._g_dropping and word.endswith("in") and len(word) >= 5 and word + "g" in self.common_words:
+            return (word + "g",)
+        return (word,)
 
     def _word_terms_uncached(self, word: str) -> tuple[tuple[str, ...], bool, bool]:
         """Index terms for one normalised word, with (is_hangul, is_stop)."""
