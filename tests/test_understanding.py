@@ -114,3 +114,58 @@ def test_explanation_names_the_spelling_and_the_feeling(bundled: Recommender) ->
     kinds = {r.kind for r in m.reasons}
     assert "spelling" in kinds
     assert '"hartache" read as' in m.why
+
+
+# ------------------------------------------------------------------ sound-alike spellings
+@pytest.mark.parametrize(("typed", "meant"), [("motivashun", "motivation"), ("fone", "phone"), ("skool", "school")])
+def test_sound_alike_spellings_are_read_as_the_word(bundled: Recommender, typed: str, meant: str) -> None:
+    assert bundled.analyze(f"{typed} blues").corrections.get(typed) == meant
+
+
+def test_a_respelled_function_word_adds_no_term(bundled: Recommender) -> None:
+    plan = bundled.analyze("becuz lonely")
+    assert plan.corrections == {"becuz": "because"}
+    assert [label for kind, label in plan.sources if kind == "word"] == ["lonely"]
+
+
+# ------------------------------------------------------------------ genres
+def _genre_catalog() -> pd.DataFrame:
+    sad = "A sad song of tears after a breakup"
+    return pd.DataFrame({
+        "song_id": ["b1", "b2", "t1", "t2", "j1"],
+        "title": ["One", "Two", "Three", "Four", "Five"],
+        "artist": ["A", "B", "C", "D", "E"],
+        "blurb": [f"{sad}, in the rain.", f"{sad}, at night.", f"{sad}.", f"{sad}, in winter.", f"{sad}, by the sea."],
+        "themes": ["ballad", "ballad", "trot", "trot", "jpop"],
+    })
+
+
+@pytest.mark.parametrize("query", ["sad trot", "트로트 슬픈 노래", "sad songs, trot please"])
+def test_a_genre_the_query_names_ranks_that_genre_first(query: str) -> None:
+    rec = Recommender().fit(_genre_catalog())
+    assert rec.analyze(query).genres == ["trot"]
+    assert set(rec.recommend(query, 2).song_ids) == {"t1", "t2"}
+
+
+def test_a_genre_ruled_out_goes_last() -> None:
+    rec = Recommender().fit(_genre_catalog())
+    plan = rec.analyze("sad songs, no trot")
+    assert plan.genres_out == ["trot"] and plan.genres == []
+    assert set(rec.recommend("sad songs, no trot", 5).song_ids[-2:]) == {"t1", "t2"}
+
+
+def test_genres_need_curated_themes() -> None:
+    # Without a themes column the genre word is only a word: nothing is penalised.
+    songs = _genre_catalog().drop(columns="themes")
+    rec = Recommender().fit(songs)
+    assert rec.analyze("sad trot").genres == []
+    plain = Recommender(expand=False).fit(songs)
+    assert rec.recommend("sad trot", 5).song_ids[0] == plain.recommend("sad trot", 5).song_ids[0]
+
+
+def test_genre_ranking_is_exact_under_pruning(bundled: Recommender) -> None:
+    full = bundled.recommend("sadd jpop", bundled.n_songs_)
+    top = bundled.recommend("sadd jpop", 5)
+    assert top.song_ids == full.song_ids[:5]
+    themes = bundled.catalog_.set_index("song_id")["themes"]
+    assert all("jpop" in themes[s] for s in top.song_ids)

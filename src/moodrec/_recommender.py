@@ -55,6 +55,8 @@ MAX_QUERY_CHARS = 20_000
 MAX_CORRECTIONS = 16
 #: Weight of a feeling's own term in its expansion (its words weigh 0.15 to 0.8).
 _FEELING_TERM_WEIGHT = 2.0
+# Share of its score a song loses when it is not of the genre a query asks for.
+_GENRE_PENALTY = 0.5
 #: Up to this many distinct words of its own, a query gets its full expansion.
 _LITERAL_WORDS_AT_FULL_EXPANSION = 4
 #: A query is expanded by at most this many feelings ...
@@ -94,6 +96,8 @@ class QueryPlan:
     corrections: dict[str, str] = field(default_factory=dict)  # typed -> read as
     valence: float = 0.0  # -1 (sad) .. +1 (bright); 0 when the query says nothing
     pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent query words, for proximity
+    genres: list[str] = field(default_factory=list)  # genres asked for (terms songs carry)
+    genres_out: list[str] = field(default_factory=list)  # genres ruled out ("no trot")
 
 
 class Recommender(BaseEstimator):
@@ -444,6 +448,13 @@ class Recommender(BaseEstimator):
                     literal[t] = base
                     literal_src[t] = (kind, label)
 
+        genres, genres_out = self._genres(tokens, negated)
+        for g in genres:
+            # a genre said in any form (트로트, j pop) is also asked for by its own term
+            if g in self.vocabulary_ and literal.get(g, 0.0) < 1.0:
+                literal[g] = 1.0
+                literal_src[g] = ("word", g)
+
         feelings: list[str] = []
         blocks: list[tuple[str, dict[str, float]]] = []
         if self.expand:
@@ -524,6 +535,8 @@ class Recommender(BaseEstimator):
             corrections=corrections,
             valence=valence,
             pairs=pairs,
+            genres=genres,
+            genres_out=genres_out,
         )
 
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
@@ -536,12 +549,22 @@ class Recommender(BaseEstimator):
                 or tok.stop
                 or tok.hangul
                 or len(corrections) >= MAX_CORRECTIONS
-                or len(key) < 4
+                or len(key) < 3
                 or not key.isascii()
                 or not key.isalpha()
                 or key in self.vocabulary_
                 or key in known
             ):
+                out.append(tok)
+                continue
+            # A sound-alike spelling (motivashun, fone, skool) is read as the
+            # word it sounds like, before any edit-distance guess.
+            respelled = self._respell(tok)
+            if respelled is not None:
+                corrections[tok.surface] = respelled.surface
+                out.append(Token(tok.surface, respelled.key, respelled.terms, False, respelled.stop, tok.clause))
+                continue
+            if len(key) < 4:
                 out.append(tok)
                 continue
             limit = 1 if len(key) <= 5 else 2
@@ -562,6 +585,32 @@ class Recommender(BaseEstimator):
             corrections[tok.surface] = self.lexicon_.display.get(fix, fix)
             out.append(Token(tok.surface, fix, (fix,), False, False, tok.clause))
         return out
+
+    def _genres(self, tokens: Sequence[Token], negated: Sequence[bool]) -> tuple[list[str], list[str]]:
+        """Genres the query names that are themes of the catalog, asked for and ruled out."""
+        table = self.analyzer_.genres
+        if not table or "themes" not in self._store.names:
+            return [], []
+        keys = [self.analyzer_.strip_particle(t.surface) if t.hangul else t.key for t in tokens]
+        asked: list[str] = []
+        out: list[str] = []
+        longest = max(len(k) for k in table)
+        for i in range(len(keys)):
+            for n in range(min(longest, len(keys) - i), 0, -1):
+                genre = table.get(tuple(keys[i : i + n]))
+                if genre is not None and genre in self._theme_masks():
+                    (out if negated[i] else asked).append(genre)
+                    break
+        return list(dict.fromkeys(asked)), list(dict.fromkeys(g for g in out if g not in asked))
+
+    def _respell(self, tok: Token) -> Token | None:
+        a = self.analyzer_
+        known = self.lexicon_.known_keys
+        for word in a.respellings(tok.surface):
+            if a.is_common_word(word) or a.key(word) in self.vocabulary_ or a.key(word) in known:
+                terms = tuple(t for t in a.word_terms(word) if t in self.vocabulary_)
+                return Token(word, a.key(word), terms, False, not a.word_terms(word), tok.clause)
+        return None
 
     def _is_negator(self, tok: Token) -> bool:
         a = self.analyzer_
@@ -625,6 +674,24 @@ class Recommender(BaseEstimator):
         agreement = np.sign(valence) * self.valence_[rows]
         return 1.0 - float(self.polarity) * abs(valence) * (1.0 - agreement) / 2.0
 
+    def _factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
+        """Everything that scales a song's similarity: mood direction and genre.
+
+        A song outside every genre the query asks for, or inside one it rules
+        out, keeps ``1 - _GENRE_PENALTY`` of its score.  Genres are the
+        catalog's curated themes; a catalog without them is never penalised."""
+        factor = self._polarity_factor(plan.valence, rows)
+        if plan.genres or plan.genres_out:
+            masks = self._theme_masks()
+            if plan.genres:
+                inside = np.zeros(len(rows), bool)
+                for g in plan.genres:
+                    inside |= masks[g][rows]
+                factor = np.where(inside, factor, factor * (1.0 - _GENRE_PENALTY))
+            for g in plan.genres_out:
+                factor = np.where(masks[g][rows], factor * (1.0 - _GENRE_PENALTY), factor)
+        return factor
+
     def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
               exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
         ex = np.fromiter(exclude_rows, np.int64)
@@ -637,13 +704,13 @@ class Recommender(BaseEstimator):
             floor = 1.0 - float(self.proximity) if plan.pairs else 1.0
 
             def lower(rows: np.ndarray) -> np.ndarray:
-                return self._polarity_factor(plan.valence, rows) * floor
+                return self._factor(plan, rows) * floor
 
             ids, scores = self.index_.candidates(plan.terms, plan.weights, k, lower, allowed)
         if allowed is not None and len(ids):
             keep = allowed[ids]
             ids, scores = ids[keep], scores[keep]
-        scores = np.clip(scores * self._polarity_factor(plan.valence, ids), 0.0, 1.0)
+        scores = np.clip(scores * self._factor(plan, ids), 0.0, 1.0)
         positive = scores > 0
         ids, scores = ids[positive], scores[positive]
         if not plan.pairs or self.proximity == 0 or len(ids) == 0:

@@ -127,6 +127,7 @@ class Analyzer:
         rules = lang.get("informal_rules_en", {})
         self._g_dropping = bool(rules.get("g_dropping", False))
         self._elongation = bool(rules.get("elongation", False))
+        self._respellings = tuple((str(a), str(b)) for a, b in lang.get("respellings_en", []))
         # Multi-word synonyms written as one word ("by myself" -> alone,
         # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
         # differently still meet.  Merged on word lists, after splitting.
@@ -158,6 +159,14 @@ class Analyzer:
         self.common_words = frozenset(common_words if common_words is not None else load_words("common_words_en.txt"))
         self._raw_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
+        #: genre variants as word-key tuples -> the genre's term ("j pop" -> jpop)
+        self.genres: dict[tuple[str, ...], str] = {}
+        for genre, forms in lang.get("genres", {}).items():
+            for form in [genre, *forms]:
+                keys = tuple(self.strip_particle(w) if is_hangul(w) else self.key(w)
+                             for w in self.merge_phrases(_WORD_RE.findall(normalize(form))))
+                if keys:
+                    self.genres.setdefault(keys, genre)
 
     # ------------------------------------------------------------------ words
     def stem(self, word: str) -> str:
@@ -293,6 +302,20 @@ class Analyzer:
         if self._g_dropping and word.endswith("in") and len(word) >= 5 and word + "g" in self.common_words:
             return (word + "g",)
         return (word,)
+
+    def respellings(self, word: str) -> list[str]:
+        """Sound-alike rewrites of ``word``, one rule at one place each, in rule order.
+
+        >>> Analyzer().respellings("fone"), Analyzer().respellings("motivashun")[:2]
+        (['phone'], ['motivation', 'motivasion'])
+        """
+        out: list[str] = []
+        for a, b in self._respellings:
+            start = word.find(a)
+            while start >= 0:
+                out.append(word[:start] + b + word[start + len(a):])
+                start = word.find(a, start + 1)
+        return list(dict.fromkeys(out))
 
     def _word_terms_uncached(self, word: str) -> tuple[tuple[str, ...], bool, bool]:
         """Index terms for one normalised word, with (is_hangul, is_stop)."""
