@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import moodrec  # noqa: E402
 from quality import load_queries, ndcg_at  # noqa: E402
 
-FIT_GRID = {"title_weight": [1.0], "tag_weight": [1.5, 2.5], "feeling_weight": [2.0, 4.0]}
+FIT_GRID = {"title_weight": [1.0], "tag_weight": [1.5], "feeling_weight": [2.0, 6.0, 10.0]}
 QUERY_GRID = {
-    "expansion_weight": [0.6, 1.0],
-    "context_weight": [0.8, 1.0],
-    "polarity": [0.5, 0.8],
-    "proximity": [0.2, 0.4],
+    "expansion_weight": [0.6, 1.0, 2.0, 3.0],
+    "context_weight": [0.6, 0.8],
+    "polarity": [0.8],
+    "proximity": [0.2, 0.4, 0.6],
 }
 
 

@@ -56,7 +56,7 @@ MAX_CORRECTIONS = 16
 #: Weight of a feeling's own term in its expansion (its words weigh 0.15 to 0.8).
 _FEELING_TERM_WEIGHT = 2.0
 # Share of its score a song loses when it is not of the genre a query asks for.
-_GENRE_PENALTY = 0.5
+_GENRE_PENALTY = 0.8
 #: Up to this many distinct words of its own, a query gets its full expansion.
 _LITERAL_WORDS_AT_FULL_EXPANSION = 4
 #: A query is expanded by at most this many feelings ...
@@ -107,8 +107,10 @@ class Recommender(BaseEstimator):
     ----------
     expand : bool, default True
         Expand queries with the mood lexicon's related words.
-    expansion_weight : float, default 0.6
-        Weight of an expansion relative to a word the user typed (1.0).
+    expansion_weight : float, default 2.0
+        Mass of the feelings' expansions in the query vector relative to the
+        words the user typed (1.0); it shrinks past four words of the user's
+        own, so a long query is carried by its own words.
     context_weight : float, default 0.8
         Weight of query words outside any feeling cue, once a feeling is found.
     spelling : bool, default True
@@ -116,13 +118,13 @@ class Recommender(BaseEstimator):
     polarity : float, default 0.8
         How strongly a clash of emotional direction (bright query, sad song)
         lowers a song's score; 0 turns it off.
-    proximity : float, default 0.2
+    proximity : float, default 0.4
         How much lower a song ranks when the query's adjacent words ("drinking
         alone") stand apart in its text rather than side by side; 0 turns it off.
     title_weight, artist_weight, tag_weight : float
         Weight of title, artist and curated tags (themes, moods) relative to
         the blurb when building each song's text vector.
-    feeling_weight : float, default 2.0
+    feeling_weight : float, default 6.0
         Weight of the feeling features: how strongly each song expresses each
         feeling of the lexicon, judged from its blurb.  Queries that express a
         feeling meet songs through them even when no word is shared.
@@ -139,15 +141,15 @@ class Recommender(BaseEstimator):
         self,
         *,
         expand: bool = True,
-        expansion_weight: float = 0.6,
+        expansion_weight: float = 2.0,
         context_weight: float = 0.8,
         spelling: bool = True,
         polarity: float = 0.8,
-        proximity: float = 0.2,
+        proximity: float = 0.4,
         title_weight: float = 1.0,
         artist_weight: float = 1.0,
         tag_weight: float = 1.5,
-        feeling_weight: float = 2.0,
+        feeling_weight: float = 6.0,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
