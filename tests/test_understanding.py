@@ -172,3 +172,17 @@ def test_genre_ranking_is_exact_under_pruning(bundled: Recommender) -> None:
     assert top.song_ids == full.song_ids[:5]
     themes = bundled.catalog_.set_index("song_id")["themes"]
     assert all("jpop" in themes[s] for s in top.song_ids)
+
+
+def test_why_says_how_a_misspelling_was_read_even_when_the_word_did_not_match(bundled: Recommender) -> None:
+    plan = bundled.analyze("hartache")
+    top = bundled.recommend("hartache", 3)
+    for m in top:
+        assert m.why.count('"hartache" read as "heartache"') == 1, m.why
+    assert plan.corrections == {"hartache": "heartache"}
+
+
+def test_why_never_prints_a_zero_share_as_a_mention(bundled: Recommender) -> None:
+    for q in ["lonley nite", "drinking alone", "hartache", "rainy day"]:
+        for m in bundled.recommend(q, 5):
+            assert " 0%" not in m.why, (q, m.why)

@@ -830,6 +830,9 @@ class Recommender(BaseEstimator):
             words = tuple(dict.fromkeys(w for _, w in items if not w.startswith("~")))
             reasons.append(Reason(kind, label, words if kind == "feeling" else (), round(share, 4)))
         reasons.sort(key=lambda r: -r.share)
+        said = {r.label for r in reasons if r.kind == "spelling"}
+        unsaid = [f'"{typed}" read as "{meant}"' for typed, meant in plan.corrections.items()]
+        reasons[:0] = [Reason("spelling", label, (), 0.0) for label in unsaid if label not in said]
         if plan.pairs and self.proximity > 0:
             share = self._pair_share(plan, row)
             if share > 0:

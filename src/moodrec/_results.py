@@ -44,9 +44,11 @@ class Reason:
         pct = f"{round(self.share * 100)}%"
         words = ", ".join(self.words)
         if self.kind == "word":
-            return f'mentions "{self.label}" {pct}'
+            # share 0: a note on how the words stand (side by side), not a word of its own
+            return f'mentions "{self.label}" {pct}' if self.share > 0 else self.label
         if self.kind == "spelling":
-            return f"{self.label} {pct}"
+            # a misspelling read as a word the song does not have still says how the query was read
+            return f"{self.label} {pct}" if self.share > 0 else self.label
         if self.kind in ("mood", "similar"):
             return self.label
         return f"feels like {self.label} ({words}) {pct}" if words else f"feels like {self.label} {pct}"
