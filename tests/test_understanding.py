@@ -186,3 +186,18 @@ def test_why_never_prints_a_zero_share_as_a_mention(bundled: Recommender) -> Non
     for q in ["lonley nite", "drinking alone", "hartache", "rainy day"]:
         for m in bundled.recommend(q, 5):
             assert " 0%" not in m.why, (q, m.why)
+
+
+# ------------------------------------------------------------------ intensifiers in cues
+@pytest.mark.parametrize(("query", "feeling"), [
+    ("the apartment is so quiet", "loneliness"),
+    ("my heart really really hurts", "sadness"),
+    ("I feel so very alone", "loneliness"),
+])
+def test_intensifiers_do_not_hide_a_cue(bundled: Recommender, query: str, feeling: str) -> None:
+    assert feeling in bundled.analyze(query).feelings
+
+
+@pytest.mark.parametrize("query", ["I miss the bus", "I so miss the bus"])
+def test_dropping_intensifiers_does_not_make_a_cue_of_function_words(bundled: Recommender, query: str) -> None:
+    assert "missing someone" not in bundled.analyze(query).feelings

@@ -69,6 +69,12 @@ class Lexicon:
         self._en: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         # first syllable -> [(jamo words, feeling index, exact)], Korean prefixes
         self._ko: dict[str, list[tuple[tuple[str, ...], int, bool]]] = {}
+        # Intensifiers ("so", "really") do not change a feeling: a cue also
+        # matches with them left out on both sides ("the apartment is so quiet"
+        # meets "apartment is quiet"), if two content words of the cue remain
+        # ("i really miss" does not become "i miss", which "I miss the bus" has).
+        self._intensifiers = frozenset(a.key(w) for w in a.language.get("intensifiers_en", []))
+        self._en_bare: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for fi, f in enumerate(data["feelings"]):
             related = []
             for word, weight in f.get("related", {}).items():
@@ -90,6 +96,10 @@ class Lexicon:
                     expanded = [x for w in words for x in a.expand_informal(w)]
                     keys = tuple(a.key(w) for w in expanded)
                     self._en.setdefault(keys[0], []).append((keys, fi))
+                    bare = tuple(k for k in keys if k not in self._intensifiers)
+                    content = [w for w in expanded if a.key(w) not in self._intensifiers and a.terms(w)]
+                    if len(content) >= 2:
+                        self._en_bare.setdefault(bare[0], []).append((bare, fi))
                     if len(expanded) == 1:
                         term = a.term_of(expanded[0])
                         if term:
@@ -108,6 +118,8 @@ class Lexicon:
             lst.sort(key=lambda e: -len(e[0]))
         for lst2 in self._ko.values():
             lst2.sort(key=lambda e: -len(e[0]))
+        for lst3 in self._en_bare.values():
+            lst3.sort(key=lambda e: -len(e[0]))
         #: a readable word for each term the lexicon expands to ("alon" -> "alone")
         self.display: dict[str, str] = {}
         for f in self.feelings:
@@ -151,6 +163,16 @@ class Lexicon:
                     n = len(cue_keys)
                     if tuple(keys[i : i + n]) == cue_keys:
                         out.append(CueMatch(fi, i, i + n))
+        if self._en_bare:
+            pos = [i for i, t in enumerate(tokens) if not t.hangul and keys[i] not in self._intensifiers]
+            bare = [keys[i] for i in pos]
+            found = {(m.feeling, m.start) for m in out}
+            for j, i in enumerate(pos):
+                for cue_keys, fi in self._en_bare.get(bare[j], ()):
+                    n = len(cue_keys)
+                    if tuple(bare[j : j + n]) == cue_keys and (fi, i) not in found:
+                        out.append(CueMatch(fi, i, pos[j + n - 1] + 1))
+                        found.add((fi, i))
         return out
 
     def song_valence(self, terms: Iterable[str], moods: Iterable[str] = ()) -> float:
