@@ -201,3 +201,19 @@ def test_intensifiers_do_not_hide_a_cue(bundled: Recommender, query: str, feelin
 @pytest.mark.parametrize("query", ["I miss the bus", "I so miss the bus"])
 def test_dropping_intensifiers_does_not_make_a_cue_of_function_words(bundled: Recommender, query: str) -> None:
     assert "missing someone" not in bundled.analyze(query).feelings
+
+
+# ------------------------------------------------------------------ tone words
+@pytest.mark.parametrize("query", ["a fun song about getting dumped", "breakup songs that make me feel strong, not weepy",
+                                   "신나는 이별 노래"])
+def test_a_tone_word_outweighs_the_situation_it_is_about(bundled: Recommender, query: str) -> None:
+    # the situation (a breakup) is sad; the tone asked for is not
+    assert bundled.analyze(query).valence > 0
+    plain = bundled.analyze(query.replace("fun ", "").replace("strong, not weepy", "").replace("신나는 ", ""))
+    assert plain.valence < 0
+
+
+def test_tone_words_carry_their_direction_alone(bundled: Recommender) -> None:
+    assert bundled.analyze("upbeat").valence > 0.5
+    assert bundled.analyze("weepy").valence < -0.5
+    assert bundled.analyze("not weepy").valence > 0

@@ -57,6 +57,9 @@ MAX_CORRECTIONS = 16
 _FEELING_TERM_WEIGHT = 2.0
 # Share of its score a song loses when it is not of the genre a query asks for.
 _GENRE_PENALTY = 0.8
+# How much more a tone word ("fun", "upbeat", "not weepy") weighs in a query's
+# direction than the situation it names.
+_TONE_WEIGHT = 3.0
 #: Up to this many distinct words of its own, a query gets its full expansion.
 _LITERAL_WORDS_AT_FULL_EXPANSION = 4
 #: A query is expanded by at most this many feelings ...
@@ -648,23 +651,42 @@ class Recommender(BaseEstimator):
         return neg
 
     def _query_valence(self, tokens: Sequence[Token], negated: Sequence[bool], live: list, dead: list) -> float:
+        """The direction a query asks for, -1 (sad) .. +1 (bright).
+
+        A weighted mean of votes: each feeling found (half, reversed, when
+        negated), each emotional word outside a feeling's cue, and, weighing
+        ``_TONE_WEIGHT`` times more, each tone word ("fun", "upbeat", "not
+        weepy"): how a song should sound outranks the situation it is about.
+        """
         lex = self.lexicon_
+        tone = self.analyzer_.tone
         votes: list[float] = []
+        weights: list[float] = []
         covered = np.zeros(len(tokens), bool)
         for m in live:
             votes.append(lex.feelings[m.feeling].valence)
+            weights.append(1.0)
             covered[m.start : m.end] = True
         for m in dead:
             votes.append(-0.5 * lex.feelings[m.feeling].valence)
+            weights.append(1.0)
             covered[m.start : m.end] = True
         for i, tok in enumerate(tokens):
+            v = tone.get(self.analyzer_.strip_particle(tok.surface) if tok.hangul else tok.key)
+            if v is not None:
+                votes.append(-0.5 * v if negated[i] else v)
+                weights.append(_TONE_WEIGHT)
+                continue
             if covered[i] or tok.stop:
                 continue
             for t in tok.terms:
                 v = lex.valence.get(t)
                 if v is not None:
                     votes.append(-0.5 * v if negated[i] else v)
-        return float(np.clip(np.mean(votes), -1.0, 1.0)) if votes else 0.0
+                    weights.append(1.0)
+        if not votes:
+            return 0.0
+        return float(np.clip(np.average(votes, weights=weights), -1.0, 1.0))
 
     # --------------------------------------------------------------- ranking
     def _polarity_factor(self, valence: float, rows: np.ndarray) -> np.ndarray:

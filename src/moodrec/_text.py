@@ -127,6 +127,11 @@ class Analyzer:
         rules = lang.get("informal_rules_en", {})
         self._g_dropping = bool(rules.get("g_dropping", False))
         self._elongation = bool(rules.get("elongation", False))
+        #: tone words (by key or Korean stem) -> the direction they ask for
+        self.tone: dict[str, float] = {}
+        for w, v in lang.get("tone_words", {}).items():
+            for part in _WORD_RE.findall(normalize(w))[:1]:
+                self.tone[self.strip_particle(part) if is_hangul(part) else self.key(part)] = float(v)
         self._respellings = tuple((str(a), str(b)) for a, b in lang.get("respellings_en", []))
         # Multi-word synonyms written as one word ("by myself" -> alone,
         # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
