@@ -1,9 +1,11 @@
-"""Term-major (inverted) index and partial top-k selection.
+"""Column-major (inverted) index, exact pruned scoring and partial top-k selection.
 
-Song vectors are stored column-wise: for each term, the songs that use it
-(``indices``) and their TF-IDF weights (``data``).  Scoring a query touches only
-the postings of its terms, and the best k are picked with a partial selection,
-so the cost grows with the postings the query touches, not with the catalog.
+Song vectors are stored column-wise: for each term (or feeling expansion), the
+songs that use it (``indices``) and their weights (``data``), in tiers of
+decreasing weight, and row-wise for looking up a few songs.  Scoring a query
+reads the heads of its columns and completes only the songs that can still
+reach the top k, so the cost grows with the postings that matter, not with the
+catalog; the best k are picked with a partial selection.
 """
 
 from __future__ import annotations
