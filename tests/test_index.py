@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import moodrec
-from moodrec._index import InvertedIndex, SpellIndex, damerau_levenshtein, top_k
+from moodrec._index import N_TIERS, InvertedIndex, Scorer, SpellIndex, damerau_levenshtein, top_k
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from _generate import make_catalog, make_queries  # noqa: E402
@@ -43,27 +43,95 @@ def test_pruned_top_k_with_filters_equals_filtered_full_ranking(synthetic: moodr
         assert not set(ids.tolist()) & {1, 2} and allowed[ids].all()
 
 
-def test_candidates_against_dense_dot_products() -> None:
-    rng = np.random.default_rng(0)
+def _random_index(rng: np.random.Generator, n_docs: int, n_cols: int, density: float, dtype: type) -> tuple:
     import scipy.sparse as sp
 
-    m = sp.random(500, 80, density=0.08, random_state=1, format="csr", dtype=np.float64)
-    index = InvertedIndex.from_matrix(m)
-    dense = m.toarray()
-    for _ in range(50):
-        terms = np.unique(rng.integers(0, 80, size=6)).astype(np.int64)
-        weights = rng.random(len(terms))
-        exact = dense[:, terms] @ weights
-        ids, scores = index.candidates(terms, weights, 5)
-        got = dict(zip(ids.tolist(), scores.tolist()))
-        best = np.argsort(-exact, kind="stable")[:5]
-        for b in best:
-            if exact[b] > 0:
-                assert int(b) in got
-                assert got[int(b)] == pytest.approx(exact[b])
-    # scratch space is left clean for the next query
-    acc, seen = index._scratch()
-    assert not acc.any() and not seen.any()
+    m = sp.random(n_docs, n_cols, density=density, random_state=rng, format="csr", dtype=np.float64)
+    # a few exact ties in each column, as songs with the same words give
+    m.data = np.round(m.data * 8) / 8 + 0.125
+    m = m.astype(dtype)
+    return InvertedIndex.from_matrix(m), m.toarray().astype(np.float64)
+
+
+def test_index_columns_are_in_impact_order_and_rows_match() -> None:
+    index, dense = _random_index(np.random.default_rng(0), 20_000, 40, 0.2, np.float32)
+    for c in range(index.n_columns):
+        s, e = index.indptr[c], index.indptr[c + 1]
+        start, bound = index.tier_start[c], index.tier_bound[c]
+        assert start[0] == s and start[-1] == e and np.all(np.diff(start) >= 0)
+        assert index.max_weight[c] == dense[:, c].max()
+        for t in range(N_TIERS):
+            tier = slice(start[t], start[t + 1])
+            assert np.all(np.diff(index.indices[tier]) > 0)  # song ids ascending within a tier
+            assert index.data[start[t]:e].max(initial=0.0) == bound[t]  # the bound from tier t on
+        got = np.zeros(index.n_docs)
+        got[index.indices[s:e]] = index.data[s:e]
+        assert got.tolist() == dense[:, c].tolist()
+    rows = np.zeros_like(dense)
+    for r in range(index.n_docs):
+        s, e = index.row_indptr[r], index.row_indptr[r + 1]
+        rows[r, index.row_indices[s:e]] = index.row_data[s:e]
+    assert rows.tolist() == dense.tolist()
+
+
+def _assert_exact_top_k(scorer: Scorer, dense: list[np.ndarray], queries: list, k: int,
+                        lower: np.ndarray | None = None, allowed: np.ndarray | None = None) -> None:
+    """The candidates hold the true top k (by final score, ties by id), with exact scores."""
+    exact = sum(d[:, cols] @ w for d, (cols, w) in zip(dense, queries))
+    final = exact * (lower if lower is not None else 1.0)
+    ok = np.ones(len(exact), bool) if allowed is None else allowed
+    ids, scores = scorer.candidates(queries, k, None if lower is None else (lambda r: lower[r]), allowed)
+    assert len(set(ids.tolist())) == len(ids)
+    assert np.allclose(scores, exact[ids], rtol=0, atol=1e-12)
+    want, _ = top_k(np.flatnonzero(ok & (exact > 0)), final[ok & (exact > 0)], k)
+    keep = ok[ids] & (scores > 0)
+    got, _ = top_k(ids[keep], scores[keep] * (lower[ids[keep]] if lower is not None else 1.0), k)
+    assert got.tolist() == want.tolist()
+
+
+def test_pruned_candidates_hold_the_exact_top_k_on_random_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"heads": 0, "all": 0}
+    for path in calls:
+        def counted(self, *args, _path=path, _f=getattr(Scorer, f"_{path}")):  # type: ignore[no-untyped-def]
+            calls[_path] += 1
+            return _f(self, *args)
+        monkeypatch.setattr(Scorer, f"_{path}", counted)
+    rng = np.random.default_rng(1)
+    for trial in range(16):
+        n_docs = int(rng.integers(12_000, 30_000))
+        terms, d_terms = _random_index(rng, n_docs, 30, float(rng.uniform(0.05, 0.4)), np.float32)
+        feels, d_feels = _random_index(rng, n_docs, 6, float(rng.uniform(0.1, 0.5)), np.float64)
+        scorer = Scorer(terms, feels)
+        for _ in range(5):
+            t = np.unique(rng.integers(0, 30, size=int(rng.integers(1, 12)))).astype(np.int64)
+            f = np.unique(rng.integers(0, 6, size=int(rng.integers(0, 4)))).astype(np.int64)
+            queries = [(t, rng.random(len(t)) + 0.01), (f, rng.random(len(f)) * 3)]
+            k = int(rng.choice([1, 5, 10, 50]))
+            _assert_exact_top_k(scorer, [d_terms, d_feels], queries, k)
+            lower = rng.uniform(0.2, 1.0, n_docs)
+            allowed = rng.random(n_docs) < 0.7
+            _assert_exact_top_k(scorer, [d_terms, d_feels], queries, k, lower, allowed)
+        # scratch space is left clean for the next query
+        acc, seen, slot = scorer._scratch()
+        assert not acc.any() and not seen.any()
+        assert all((s == -1).all() for s in slot)
+    assert calls["heads"] > 10 and calls["all"] > 10  # both paths were taken
+
+
+def test_pruned_and_unpruned_scores_agree_bit_for_bit() -> None:
+    # The heads path completes scores song by song, the full path adds up
+    # columns: both add in query order, so ties stay ties.
+    rng = np.random.default_rng(2)
+    terms, _ = _random_index(rng, 20_000, 20, 0.3, np.float32)
+    scorer = Scorer(terms)
+    for _ in range(20):
+        t = np.unique(rng.integers(0, 20, size=6)).astype(np.int64)
+        queries = [(t, rng.random(len(t)) + 0.01)]
+        ids, scores = scorer.candidates(queries, 5)
+        all_ids, all_scores = scorer.candidates(queries, terms.n_docs)
+        full = dict(zip(all_ids.tolist(), all_scores.tolist()))
+        assert len(ids) < len(all_ids)  # pruning did happen
+        assert [full[i] for i in ids.tolist()] == scores.tolist()
 
 
 def test_top_k_ties_keep_ascending_ids() -> None:
@@ -80,3 +148,18 @@ def test_spell_index_finds_near_words() -> None:
     assert index.candidates("hartache", 1)[0] == ("heartache", 1)
     assert index.candidates("zzzz", 2) == []
     assert damerau_levenshtein("graduaton", "graduation") == 1
+
+
+def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Recommender) -> None:
+    rec = synthetic
+    rows = np.arange(rec.n_songs_)
+    checked = 0
+    for q in make_queries(40, seed=9) + ["drinking alone tonight", "rainy night walk"]:
+        plan = rec.analyze(q)
+        if not plan.pairs:
+            continue
+        fast = rec._proximity_factor(plan, rows)
+        slow = [1.0 - rec.proximity * (1.0 - rec._read_pair_share(plan, r, None, None)) for r in rows.tolist()]
+        assert fast.tolist() == slow, q
+        checked += int((fast > 1.0 - rec.proximity).sum())
+    assert checked > 0  # some songs had a pair side by side

@@ -1,9 +1,11 @@
-"""Term-major (inverted) index and partial top-k selection.
+"""Column-major (inverted) index, exact pruned scoring and partial top-k selection.
 
-Song vectors are stored column-wise: for each term, the songs that use it
-(``indices``) and their TF-IDF weights (``data``).  Scoring a query touches only
-the postings of its terms, and the best k are picked with a partial selection,
-so the cost grows with the postings the query touches, not with the catalog.
+Song vectors are stored column-wise: for each term (or feeling expansion), the
+songs that use it (``indices``) and their weights (``data``), in tiers of
+decreasing weight, and row-wise for looking up a few songs.  Scoring a query
+reads the heads of its columns and completes only the songs that can still
+reach the top k, so the cost grows with the postings that matter, not with the
+catalog; the best k are picked with a partial selection.
 """
 
 from __future__ import annotations
@@ -11,202 +13,338 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["InvertedIndex", "top_k", "SpellIndex", "damerau_levenshtein"]
+__all__ = ["InvertedIndex", "Scorer", "top_k", "SpellIndex", "damerau_levenshtein"]
 
 # Scores are rounded before ranking so that songs whose scores differ only by
 # floating-point summation order count as ties, and ties keep catalog order.
 _DECIMALS = 9
+# A song is pruned only when its bound is this far below the k-th best: scores
+# closer than that may round to a tie, which catalog order then decides.
+_SLACK = 2e-9
+# A column longer than this is split into tiers by weight: its top 1/512,
+# the next up to 1/128, 1/32, 1/8, 1/2, and the rest.
+_TIERED = 2048
+_TIER_SHARES = (1 / 512, 1 / 128, 1 / 32, 1 / 8, 1 / 2)
+N_TIERS = len(_TIER_SHARES) + 1
+# The heads read are cut so that a song seen in none of them is bounded by this
+# share of the k-th best score: lower reads more postings and completes fewer songs.
+_HEAD_SHARE = 0.5
+# Reading more than this share of all the postings in heads: read them all.
+_DENSE_SHARE = 0.5
 
 
 @dataclass
 class InvertedIndex:
-    """A CSC matrix (songs x terms) of L2-normalised TF-IDF weights."""
+    """A songs x columns matrix, kept two ways.
 
-    indptr: np.ndarray  # int64, n_terms + 1
-    indices: np.ndarray  # int32 song ids, sorted within each term
-    data: np.ndarray  # float32 weights
+    Column by column (``indptr``, ``indices``, ``data``) with each column's
+    postings in *impact tiers*: a long column's songs with the largest
+    weights come first, then tiers of smaller ones (song ids ascending within
+    a tier, which keeps adding them up cache-friendly).  ``tier_start[c, t]``
+    is where tier t of column c starts (``tier_start[c, N_TIERS]`` its end)
+    and ``tier_bound[c, t]`` the largest weight from tier t on, so the
+    songs a column can lift most come first and the rest are bounded by one
+    number.  And song by song (``row_indptr``, ``row_indices``, ``row_data``,
+    CSR with sorted indices), to look up the weights of the few songs that
+    need them.
+    """
+
+    indptr: np.ndarray  # int64, n_columns + 1
+    indices: np.ndarray  # int32 song ids, by weight descending within each column
+    data: np.ndarray  # float32 or float64 weights
+    tier_start: np.ndarray  # int64, n_columns x (N_TIERS + 1)
+    tier_bound: np.ndarray  # float64, n_columns x N_TIERS
+    row_indptr: np.ndarray  # int32 or int64, n_docs + 1
+    row_indices: np.ndarray  # int32 column ids, sorted within each song
+    row_data: np.ndarray  # the same weights, song by song
     n_docs: int
-    max_weight: np.ndarray | None = None  # float32, the largest weight of each term
     max_norm: float = 1.0  # the longest song vector (1 for L2-normalised rows)
 
-    def __post_init__(self) -> None:
-        if self.max_weight is None:
-            out = np.zeros(self.n_terms, np.float32)
-            nonempty = np.flatnonzero(np.diff(self.indptr) > 0)
-            if len(nonempty):
-                out[nonempty] = np.maximum.reduceat(self.data, self.indptr[nonempty])
-            self.max_weight = out
-        self._local = threading.local()
-
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-thread dense accumulators, allocated once and kept zeroed."""
-        local = self._local
-        acc = getattr(local, "acc", None)
-        if acc is None or len(acc) != self.n_docs:
-            acc = local.acc = np.zeros(self.n_docs, np.float64)
-            local.seen = np.zeros(self.n_docs, bool)
-        return acc, local.seen
-
-    def candidates(
-        self,
-        terms: np.ndarray,
-        weights: np.ndarray,
-        k: int,
-        lower: Callable[[np.ndarray], np.ndarray] | None = None,
-        allowed: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Songs that can reach the top k, with their full dot products.
-
-        Exact dynamic pruning in the MaxScore family.  Terms are taken by
-        their upper bound (query weight x largest posting weight), strongest
-        first, into a dense per-thread accumulator.  What the remaining terms
-        can still add to any song is bounded twice: by the sum of their upper
-        bounds, and, because song vectors have unit length, by the norm of
-        their query weights (Cauchy-Schwarz).  Once that bound is below the k-th best lower bound
-        found so far, no new song is admitted; songs whose partial score plus
-        bound cannot reach it are dropped; the remaining terms only complete
-        the scores of the few survivors (binary search in their postings).
-
-        ``lower(ids)`` gives a factor <= 1 such that score x factor is a lower
-        bound of the final score; ``allowed`` masks songs out.
-
-        Returns ``(ids, scores)``, ids in no particular order.  Every song not
-        returned scores below the k-th best returned one, so the top k is exact.
-        """
-        if len(terms) == 0:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
-        ub = weights * self.max_weight[terms]
-        order = np.argsort(-ub, kind="stable")
-        terms, weights, ub = terms[order], weights[order], ub[order]
-        n_terms = len(terms)
-        rest_sum = np.concatenate([np.cumsum(ub[::-1])[::-1], [0.0]])
-        rest_norm = np.sqrt(np.concatenate([np.cumsum((weights * weights)[::-1])[::-1], [0.0]])) * self.max_norm
-        rest = np.minimum(rest_sum, rest_norm)
-        acc, seen = self._scratch()
-        lengths = self.indptr[terms + 1] - self.indptr[terms]
-        if int(lengths.sum()) * 4 > self.n_docs:
-            # The query touches a large share of the catalog: pruning would
-            # admit nearly every song anyway, and tracking who was seen costs
-            # more than one pass over the accumulator.
-            try:
-                for j in range(n_terms):
-                    s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
-                    if e > s:
-                        acc[self.indices[s:e]] += weights[j] * self.data[s:e]
-                cand = np.flatnonzero(acc)
-                return cand, acc[cand].copy()
-            finally:
-                acc[:] = 0.0
-        found: list[np.ndarray] = []
-        n_found = 0
-        essential = n_terms
-        theta = 0.0
-        theta_at = -1.0
-        try:
-            for j in range(n_terms):
-                s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
-                ids = self.indices[s:e]
-                if len(ids) == 0:
-                    continue
-                vals = self.data[s:e]
-                acc[ids] += weights[j] * vals
-                new = ids[~seen[ids]]
-                if len(new):
-                    seen[new] = True
-                    found.append(new)
-                    n_found += len(new)
-                if j + 1 >= n_terms or n_found < k:
-                    continue
-                if theta > rest[j + 1]:
-                    essential = j + 1
-                    break
-                # Recompute the k-th best lower bound only when the bound left
-                # has fallen enough for it to matter (it is costly on big sets).
-                if theta_at < 0 or rest[j + 1] < 0.75 * theta_at:
-                    cand = np.concatenate(found) if len(found) > 1 else found[0]
-                    found = [cand]
-                    theta = self._kth_lower(cand, acc, k, lower, allowed)
-                    theta_at = rest[j + 1]
-                    if theta > rest[j + 1]:
-                        essential = j + 1
-                        break
-            if not found:
-                return np.empty(0, np.int64), np.empty(0, np.float64)
-            cand = np.concatenate(found) if len(found) > 1 else found[0]
-            found = [cand]
-            cand = cand.astype(np.int64)
-            if essential < n_terms:
-                # Drop songs that cannot reach the k-th best even if every
-                # remaining term gave them all the length they have left.
-                bound = acc[cand] + min(rest_sum[essential], rest_norm[essential])
-                survivors = bound >= theta
-                seen[cand[~survivors]] = False  # seen now marks the survivors only
-                cand = cand[survivors]
-                for j in range(essential, n_terms):
-                    if len(cand) == 0:
-                        break
-                    s, e = self.indptr[terms[j]], self.indptr[terms[j] + 1]
-                    ids = self.indices[s:e]
-                    if len(ids) == 0:
-                        continue
-                    if len(cand) * 16 < len(ids):
-                        # few survivors, a long list: binary search each survivor
-                        pos = np.searchsorted(ids, cand)
-                        pos[pos >= len(ids)] = 0
-                        hit = ids[pos] == cand
-                        acc[cand[hit]] += weights[j] * self.data[s:e][pos[hit]]
-                    else:
-                        # a short list: scan it and keep the survivors' entries
-                        m = seen[ids]
-                        acc[ids[m]] += weights[j] * self.data[s:e][m]
-            return cand, acc[cand].copy()
-        finally:
-            for arr in found:
-                acc[arr] = 0.0
-                seen[arr] = False
-
-    @staticmethod
-    def _kth_lower(cand: np.ndarray, acc: np.ndarray, k: int,
-                   lower: Callable[[np.ndarray], np.ndarray] | None, allowed: np.ndarray | None) -> float:
-        if allowed is not None:
-            cand = cand[allowed[cand]]
-        if len(cand) < k:
-            return 0.0
-        partial = acc[cand]
-        # The k best partial scores hold the k best lower bounds' candidates
-        # only approximately; taking the lower bound of a superset keeps it valid.
-        m = min(len(cand), max(4 * k, 64))
-        top = np.argpartition(partial, len(partial) - m)[len(partial) - m:]
-        bound = partial[top] if lower is None else partial[top] * lower(cand[top])
-        if len(bound) < k:
-            return 0.0
-        return float(np.partition(bound, len(bound) - k)[len(bound) - k])
+    @property
+    def max_weight(self) -> np.ndarray:
+        """The largest weight of each column."""
+        return self.tier_bound[:, 0]
 
     @classmethod
     def from_matrix(cls, matrix: sp.spmatrix) -> "InvertedIndex":
-        csc = sp.csc_matrix(matrix, dtype=np.float32)
-        csc.sort_indices()
-        sq = np.asarray(csc.multiply(csc).sum(axis=1)).ravel()
+        """Index a songs x columns matrix (float32 or float64 weights >= 0)."""
+        csr = sp.csr_matrix(matrix)
+        if csr.dtype not in (np.float32, np.float64):
+            csr = csr.astype(np.float64)
+        csr.sort_indices()
+        csc = csr.tocsc()
+        indptr = csc.indptr.astype(np.int64)
+        indices, data = csc.indices.astype(np.int32), csc.data
+        tier_start, tier_bound = impact_tiers(indptr, indices, data)
+        sq = np.asarray(csr.multiply(csr).sum(axis=1)).ravel()
         return cls(
-            indptr=csc.indptr.astype(np.int64),
-            indices=csc.indices.astype(np.int32),
-            data=csc.data.astype(np.float32),
-            n_docs=int(csc.shape[0]),
+            indptr=indptr,
+            indices=indices,
+            data=data,
+            tier_start=tier_start,
+            tier_bound=tier_bound,
+            row_indptr=csr.indptr,
+            row_indices=csr.indices.astype(np.int32, copy=False),
+            row_data=csr.data,
+            n_docs=int(csr.shape[0]),
             # a hair of slack: float32 rounding must never make a bound too tight
             max_norm=float(np.sqrt(sq.max())) * (1 + 1e-6) if len(sq) else 1.0,
         )
 
     @property
-    def n_terms(self) -> int:
+    def n_columns(self) -> int:
         return int(len(self.indptr) - 1)
+
+    # the term index's columns are terms
+    n_terms = n_columns
 
     def doc_freq(self) -> np.ndarray:
         return np.diff(self.indptr)
+
+
+def impact_tiers(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split each long column into tiers by weight, in place (see InvertedIndex).
+
+    The tiers' cut points are quantiles of a sample of the column's weights,
+    so their sizes are near the shares aimed at; the bounds are exact.
+    """
+    n_cols = len(indptr) - 1
+    lengths = np.diff(indptr)
+    start = np.repeat(indptr[1:, None], N_TIERS + 1, axis=1)
+    start[:, 0] = indptr[:-1]
+    bound = np.zeros((n_cols, N_TIERS), np.float64)
+    nonempty = np.flatnonzero(lengths > 0)
+    if len(nonempty):
+        bound[nonempty, 0] = np.maximum.reduceat(data, indptr[nonempty])
+    shares = 1.0 - np.array(_TIER_SHARES)
+    for j in np.flatnonzero(lengths > _TIERED).tolist():
+        s, e = int(indptr[j]), int(indptr[j + 1])
+        vals = data[s:e]
+        cuts = np.quantile(vals[:: max(1, (e - s) // 4096)], shares)
+        tier = np.zeros(e - s, np.uint8)
+        for c in cuts:
+            tier += vals < c
+        order = np.argsort(tier, kind="stable")  # song ids stay ascending within a tier
+        indices[s:e] = indices[s:e][order]
+        data[s:e] = vals[order]
+        counts = np.bincount(tier, minlength=N_TIERS)
+        start[j, 1:] = s + np.cumsum(counts)
+        tops = [float(data[a:b].max()) if b > a else 0.0 for a, b in zip(start[j, :-1], start[j, 1:])]
+        # bound of tier t: the largest weight from tier t on
+        bound[j] = np.maximum.accumulate(np.array(tops)[::-1])[::-1]
+    return start, bound
+
+
+def _water_level(ub: np.ndarray, target: float) -> float:
+    """The level x at which sum(min(ub, x)) equals ``target`` (ub >= 0)."""
+    u = np.sort(ub)
+    below = 0.0
+    m = len(u)
+    for j in range(m):
+        level = (target - below) / (m - j)
+        if level <= u[j]:
+            return level
+        below += float(u[j])
+    return float(u[-1]) if m else 0.0
+
+
+class Scorer:
+    """Exact top-k dot products over one or more :class:`InvertedIndex`.
+
+    A query gives, per index, columns and their weights.  A song's score is
+    the sum of weight x song weight over the query's columns, added in the
+    order the query lists them (so every song's score is computed the same
+    way, bit for bit, whichever path computes it).
+    """
+
+    def __init__(self, *indexes: InvertedIndex) -> None:
+        self.indexes = indexes
+        self.n_docs = indexes[0].n_docs
+        self._local = threading.local()
+
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Per-thread accumulators, allocated once and kept zeroed."""
+        local = self._local
+        if getattr(local, "acc", None) is None:
+            local.acc = np.zeros(self.n_docs, np.float64)
+            local.seen = np.zeros(self.n_docs, bool)
+            local.slot = [np.full(ix.n_columns, -1, np.int32) for ix in self.indexes]
+        return local.acc, local.seen, local.slot
+
+    def candidates(
+        self,
+        queries: Sequence[tuple[np.ndarray, np.ndarray]],
+        k: int,
+        lower: Callable[[np.ndarray], np.ndarray] | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Songs that can reach the top k, with their exact dot products.
+
+        ``queries[i]`` is ``(columns, weights)`` for index i (weights >= 0).
+        ``lower(ids)`` gives a factor <= 1 such that score x factor is a lower
+        bound of the final score (the final score never exceeds the dot
+        product); ``allowed`` masks songs out.
+
+        Exact pruning on impact-ordered columns.  A first look at the head of
+        every column gives a k-th best final score, theta.  Each column is
+        then read down to a common level, chosen so that a song in none of
+        the heads read is bounded (by the first weight left in each column)
+        well below theta; songs in some head are bounded by what they got
+        plus the first weight left in the columns they were not in, and only
+        the songs whose bound reaches theta have their scores completed,
+        looked up song by song.  When the heads would hold most postings,
+        every posting is added up instead.
+
+        Returns ``(ids, scores)``, ids in no particular order.  Every song not
+        returned scores below the k-th best returned one, so the top k is exact.
+        """
+        lists: list[tuple[np.ndarray, np.ndarray, float, int, int, np.ndarray, np.ndarray]] = []
+        for x, (cols, weights) in enumerate(queries):
+            ix = self.indexes[x]
+            for c, q in zip(np.asarray(cols).tolist(), np.asarray(weights, np.float64).tolist()):
+                s, e = int(ix.indptr[c]), int(ix.indptr[c + 1])
+                if e > s and q != 0.0:
+                    lists.append((ix.indices[s:e], ix.data[s:e], q, x, c, ix.tier_start[c] - s, ix.tier_bound[c]))
+        if not lists:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        total = sum(len(ids) for ids, *_ in lists)
+        theta = 0.0
+        if k < self.n_docs and total > 8192 and all(lst[2] > 0 for lst in lists):
+            theta = self._first_look(lists, k, lower, allowed)
+        if theta > 0:
+            ub = np.array([q * float(bound[0]) for _, _, q, _, _, _, bound in lists])
+            level = _water_level(ub, min(_HEAD_SHARE * theta, theta - 2 * _SLACK))
+            cuts, tails = [], []
+            for _, _, q, _, _, start, bound in lists:
+                j = int(np.count_nonzero(q * bound >= level))
+                cuts.append(int(start[j]))
+                tails.append(q * float(bound[j]) if j < N_TIERS else 0.0)
+            if sum(cuts) < _DENSE_SHARE * total and sum(tails) < theta - _SLACK:
+                return self._heads(lists, cuts, tails, theta, allowed)
+        return self._all(lists, theta)
+
+    def _first_look(self, lists: list, k: int, lower: Callable[[np.ndarray], np.ndarray] | None,
+                    allowed: np.ndarray | None) -> float:
+        """A lower bound of the k-th best final score, from the columns' top tiers."""
+        acc, seen, _ = self._scratch()
+        found = []
+        try:
+            for ids, vals, q, _, _, start, _ in lists:
+                n = int(start[1])
+                ids, vals = ids[:n], vals[:n]
+                acc[ids] += np.multiply(vals, q, dtype=np.float64)
+                new = ids[~seen[ids]]
+                seen[new] = True
+                found.append(new)
+            cand = np.concatenate(found).astype(np.int64)
+            if allowed is not None:
+                cand = cand[allowed[cand]]
+            if len(cand) < k:
+                return 0.0
+            m = min(len(cand), max(8 * k, 128))
+            partial = acc[cand]
+            top = cand[np.argpartition(partial, len(cand) - m)[len(cand) - m:]]
+        finally:
+            for arr in found:
+                acc[arr] = 0.0
+                seen[arr] = False
+        scores = self.exact(lists, top)
+        if lower is not None:
+            scores = scores * lower(top)
+        return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+
+    def _all(self, lists: list, theta: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting added up, column by column in query order."""
+        acc, *_ = self._scratch()
+        total = sum(len(ids) for ids, *_ in lists)
+        try:
+            for ids, vals, q, *_ in lists:
+                acc[ids] += np.multiply(vals, q, dtype=np.float64)
+            cand = self._touched(acc, lists, [len(ids) for ids, *_ in lists], max(theta - _SLACK, 0.0), total)
+            return cand, acc[cand]
+        finally:
+            self._clear(acc, lists, [len(ids) for ids, *_ in lists], total)
+
+    def _heads(self, lists: list, cuts: list[int], tails: list[float], theta: float,
+               allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Songs in the columns' heads whose bound reaches theta, scored exactly."""
+        # A song's bound is what the tails can still give every song, plus,
+        # for each head it is in, its weight there less that column's tail bound.
+        gain, *_ = self._scratch()
+        left = sum(tails)
+        read = sum(cuts)
+        try:
+            for (ids, vals, q, *_), n, tail in zip(lists, cuts, tails):
+                if n:
+                    part = np.multiply(vals[:n], q, dtype=np.float64)
+                    if tail > 0:
+                        part -= tail
+                    gain[ids[:n]] += part
+            # heads hold no song with a gain of 0 that could reach theta, as left < theta
+            cand = self._touched(gain, lists, cuts, max(theta - _SLACK - left, 0.0), read)
+        finally:
+            self._clear(gain, lists, cuts, read)
+        if allowed is not None:
+            cand = cand[allowed[cand]]
+        return cand, self.exact(lists, cand)
+
+    def _touched(self, acc: np.ndarray, lists: list, cuts: list[int], at_least: float, read: int) -> np.ndarray:
+        """Songs with ``acc`` > 0 and >= ``at_least``, among the first ``cuts`` postings."""
+        if read * 16 > self.n_docs:
+            return np.flatnonzero((acc >= at_least) & (acc > 0)) if at_least > 0 else np.flatnonzero(acc)
+        parts = [ids[:n] for (ids, *_), n in zip(lists, cuts) if n]
+        if not parts:
+            return np.empty(0, np.int64)
+        ids = np.unique(np.concatenate(parts))
+        v = acc[ids]
+        return ids[(v >= at_least) & (v > 0)].astype(np.int64)
+
+    def _clear(self, acc: np.ndarray, lists: list, cuts: list[int], read: int) -> None:
+        if read * 4 > self.n_docs:
+            acc.fill(0.0)
+        else:
+            for (ids, *_), n in zip(lists, cuts):
+                acc[ids[:n]] = 0.0
+
+    def exact(self, lists: list, ids: np.ndarray) -> np.ndarray:
+        """Exact scores of ``ids``, summed column by column in query order."""
+        *_, slot = self._scratch()
+        used = sorted({lst[3] for lst in lists})
+        for j, (_, _, _, x, c, _, _) in enumerate(lists):
+            slot[x][c] = j
+        weights = np.array([lst[2] for lst in lists])
+        owners, where, values = [], [], []
+        try:
+            for x in used:
+                ix = self.indexes[x]
+                starts = ix.row_indptr[ids].astype(np.int64)
+                lengths = ix.row_indptr[ids + 1] - starts
+                n = int(lengths.sum())
+                if n == 0:
+                    continue
+                ends = np.cumsum(lengths)
+                flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+                pos = slot[x][ix.row_indices[flat]]
+                hit = pos >= 0
+                owners.append(np.repeat(np.arange(len(ids)), lengths)[hit])
+                where.append(pos[hit])
+                values.append(ix.row_data[flat[hit]].astype(np.float64))
+        finally:
+            for _, _, _, x, c, _, _ in lists:
+                slot[x][c] = -1
+        if not owners:
+            return np.zeros(len(ids))
+        owner = np.concatenate(owners)
+        pos = np.concatenate(where)
+        contrib = np.concatenate(values) * weights[pos]
+        # column order first, so each song's sum runs in query order
+        order = np.argsort(pos.astype(np.uint16 if len(lists) < 1 << 16 else np.int64), kind="stable")
+        return np.bincount(owner[order], weights=contrib[order], minlength=len(ids))
 
 
 def top_k(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

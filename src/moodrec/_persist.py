@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._index import InvertedIndex, SpellIndex
+from ._index import N_TIERS, InvertedIndex, SpellIndex
 from ._lexicon import Lexicon
 from ._store import ColumnStore
 from ._text import ANALYZER_VERSION, Analyzer
@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._recommender import Recommender
 
 FORMAT = "moodrec-model"
-FORMAT_VERSION = 1
+#: 2: index columns in impact order; feelings' expansions and their scores per song
+FORMAT_VERSION = 2
 _CHUNK = 1 << 24
 
 
@@ -72,7 +73,19 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
         "index_indptr": rec.index_.indptr,
         "index_indices": rec.index_.indices,
         "index_data": rec.index_.data,
-        "index_max_weight": rec.index_.max_weight,
+        "index_tier_start": rec.index_.tier_start,
+        "index_tier_bound": rec.index_.tier_bound,
+        "expansions_indptr": rec.expansions_.indptr,
+        "expansions_indices": rec.expansions_.indices,
+        "expansions_data": rec.expansions_.data,
+        "expansion_index_indptr": rec.expansion_index_.indptr,
+        "expansion_index_indices": rec.expansion_index_.indices,
+        "expansion_index_data": rec.expansion_index_.data,
+        "expansion_index_tier_start": rec.expansion_index_.tier_start,
+        "expansion_index_tier_bound": rec.expansion_index_.tier_bound,
+        "expansion_rows_indptr": rec.expansion_index_.row_indptr,
+        "expansion_rows_indices": rec.expansion_index_.row_indices,
+        "expansion_rows_data": rec.expansion_index_.row_data,
         "matrix_indptr": rec.matrix_.indptr,
         "matrix_indices": rec.matrix_.indices,
         "matrix_data": rec.matrix_.data,
@@ -121,6 +134,7 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
             "n_songs": int(rec.n_songs_),
             "n_terms": len(rec.terms_),
             "index_max_norm": float(rec.index_.max_norm),
+            "expansion_index_max_norm": float(rec.expansion_index_.max_norm),
             "catalog_columns": kinds,
             "arrays": manifest_arrays,
             "files": {"vocabulary.json": {"bytes": vocab_file.stat().st_size, "crc32": _crc(vocab_file)},
@@ -200,6 +214,7 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         params = dict(manifest["params"])
         kinds = dict(manifest["catalog_columns"])
         max_norm = float(manifest["index_max_norm"])
+        expansion_max_norm = float(manifest["expansion_index_max_norm"])
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad(folder, f"model.json lacks a field ({exc})") from None
 
@@ -240,8 +255,11 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
     spell_words = _read_json(res / "spell_words.json", folder)
     spell_grams = _read_json(res / "spell_grams.json", folder)
 
-    need = ["index_indptr", "index_indices", "index_data", "index_max_weight", "matrix_indptr",
-            "matrix_indices", "matrix_data", "idf", "valence", "spell_indptr", "spell_postings"]
+    need = ["index_indptr", "index_indices", "index_data", "index_tier_start", "index_tier_bound", "matrix_indptr", "matrix_indices", "matrix_data",
+            "expansions_indptr", "expansions_indices", "expansions_data", "expansion_index_indptr",
+            "expansion_index_indices", "expansion_index_data", "expansion_index_tier_start",
+            "expansion_index_tier_bound", "expansion_rows_indptr", "expansion_rows_indices",
+            "expansion_rows_data", "idf", "valence", "spell_indptr", "spell_postings"]
     missing = [n for n in need if n not in arrays]
     if missing:
         raise _bad(folder, f"arrays missing: {', '.join(missing)}")
@@ -250,6 +268,13 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         or len(arrays["index_indptr"]) != n_terms + 1 or len(arrays["matrix_indptr"]) != n_songs + 1
         or len(arrays["idf"]) != n_terms or len(arrays["valence"]) != n_songs
         or len(arrays["index_indices"]) != len(arrays["index_data"])
+        or len(arrays["index_indices"]) != len(arrays["matrix_indices"])
+        or len(arrays["expansions_indptr"]) != len(arrays["expansion_index_indptr"])
+        or len(arrays["expansion_rows_indptr"]) != n_songs + 1
+        or len(arrays["expansion_index_indices"]) != len(arrays["expansion_rows_indices"])
+        or any(arrays[f"{ix}_tier_start"].shape != (len(arrays[f"{ix}_indptr"]) - 1, N_TIERS + 1)
+               or arrays[f"{ix}_tier_bound"].shape != (len(arrays[f"{ix}_indptr"]) - 1, N_TIERS)
+               for ix in ("index", "expansion_index"))
         or len(arrays["spell_indptr"]) != len(spell_grams) + 1
     ):
         raise _bad(folder, "array sizes do not agree with each other")
@@ -271,8 +296,15 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         raise _bad(folder, f"resources are damaged ({exc})") from None
     if len(store) != n_songs:
         raise _bad(folder, "the catalog does not have n_songs rows")
+    if len(arrays["expansions_indptr"]) != len(lexicon.feelings) + 1:
+        raise _bad(folder, "its feelings' expansions do not match its lexicon")
     matrix = sp.csr_matrix(
         (arrays["matrix_data"], arrays["matrix_indices"], arrays["matrix_indptr"]), shape=(n_songs, n_terms)
+    )
+    n_feelings = len(arrays["expansions_indptr"]) - 1
+    expansions = sp.csr_matrix(
+        (arrays["expansions_data"], arrays["expansions_indices"], arrays["expansions_indptr"]),
+        shape=(n_feelings, n_terms),
     )
     rec._set_fitted(
         analyzer=analyzer,
@@ -282,8 +314,16 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         terms=terms,
         idf=np.asarray(arrays["idf"]),
         matrix=matrix,
-        index=InvertedIndex(arrays["index_indptr"], arrays["index_indices"], arrays["index_data"], n_songs,
-                            arrays["index_max_weight"], max_norm),
+        index=InvertedIndex(arrays["index_indptr"], arrays["index_indices"], arrays["index_data"],
+                            arrays["index_tier_start"], arrays["index_tier_bound"],
+                            arrays["matrix_indptr"], arrays["matrix_indices"], arrays["matrix_data"], n_songs,
+                            max_norm),
+        expansions=expansions,
+        expansion_index=InvertedIndex(
+            arrays["expansion_index_indptr"], arrays["expansion_index_indices"], arrays["expansion_index_data"],
+            arrays["expansion_index_tier_start"], arrays["expansion_index_tier_bound"],
+            arrays["expansion_rows_indptr"], arrays["expansion_rows_indices"], arrays["expansion_rows_data"],
+            n_songs, expansion_max_norm),
         valence=np.asarray(arrays["valence"]),
         spell=SpellIndex(spell_words, spell_grams, arrays["spell_indptr"], arrays["spell_postings"]),
     )

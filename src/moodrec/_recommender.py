@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from ._catalog import CatalogLike, split_list, validate_catalog
-from ._index import InvertedIndex, SpellIndex, top_k
+from ._index import InvertedIndex, Scorer, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore
@@ -101,6 +101,13 @@ class QueryPlan:
     pairs: list[tuple[str, str]] = field(default_factory=list)  # adjacent query words, for proximity
     genres: list[str] = field(default_factory=list)  # genres asked for (terms songs carry)
     genres_out: list[str] = field(default_factory=list)  # genres ruled out ("no trot")
+    #: The same vector as it is scored: the query's own words ``(term ids,
+    #: weights)`` and each feeling's expansion as one precomputed column
+    #: ``(feeling ids, weights)``; None scores ``terms`` and ``weights`` as they are.
+    scoring: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    #: proximity shares already computed for this query, by row (ranking and
+    #: explaining the results read a song's text once)
+    shares: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
 
 
 class Recommender(BaseEstimator):
@@ -294,6 +301,11 @@ class Recommender(BaseEstimator):
         spread = float(np.percentile(np.abs(valence), 90)) if n else 0.0
         if spread > 0:
             valence = np.clip(valence / spread, -1.0, 1.0)
+        matrix = matrix if matrix.dtype == np.float32 else matrix.astype(np.float32)
+        expansions = _expansion_matrix(lexicon, vocab, tfidf.idf_.astype(np.float64))
+        # Each feeling's expansion scored once per song, here: a query then reads
+        # one column per feeling instead of the postings of its two dozen words.
+        expanded = (matrix @ expansions.T.tocsc()).tocsr()
         self._set_fitted(
             analyzer=analyzer,
             lexicon=lexicon,
@@ -301,18 +313,20 @@ class Recommender(BaseEstimator):
             vocabulary=vocab,
             terms=terms,
             idf=tfidf.idf_.astype(np.float64),
-            matrix=matrix if matrix.dtype == np.float32 else matrix.astype(np.float32),
+            matrix=matrix,
             index=InvertedIndex.from_matrix(matrix),
+            expansions=expansions,
+            expansion_index=InvertedIndex.from_matrix(expanded),
             valence=valence,
             spell=SpellIndex.build(known),
         )
 
     def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, store: ColumnStore,
                     vocabulary: dict[str, int], terms: list[str], idf: np.ndarray,
-                    matrix: sp.csr_matrix, index: InvertedIndex, valence: np.ndarray,
-                    spell: SpellIndex) -> None:
+                    matrix: sp.csr_matrix, index: InvertedIndex, expansions: sp.csr_matrix,
+                    expansion_index: InvertedIndex, valence: np.ndarray, spell: SpellIndex) -> None:
         """Install fitted state (from fit or from a saved model), replacing any."""
-        for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache"):
+        for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache", "_blocks_cache"):
             self.__dict__.pop(cached, None)
         self._lazy_lock = threading.Lock()
         self.analyzer_ = analyzer
@@ -323,6 +337,11 @@ class Recommender(BaseEstimator):
         self.idf_: np.ndarray = idf
         self.matrix_: sp.csr_matrix = matrix
         self.index_ = index
+        #: feelings x terms: each feeling's expansion (unit vector, its words in the
+        #: order they were chosen); ``expansion_index_`` holds it scored for every song
+        self.expansions_: sp.csr_matrix = expansions
+        self.expansion_index_ = expansion_index
+        self._scorer = Scorer(index, expansion_index)
         self.valence_: np.ndarray = valence
         self.spell_ = spell
         self.n_songs_ = len(store)
@@ -468,26 +487,11 @@ class Recommender(BaseEstimator):
             # MAX_EXPANSION strongest words, which bounds the work a long
             # rambling query can cost and keeps its focus.
             ranked = sorted(live, key=lambda m: (-(m.end - m.start), m.start))
+            expansion = self._expansion_blocks()
             for fi in list(dict.fromkeys(m.feeling for m in ranked))[:MAX_FEELINGS]:
-                f = lex.feelings[fi]
-                feelings.append(f.label)
-                block: dict[str, float] = {}
-                if f"~{f.name}" in self.vocabulary_:
-                    # the feeling itself outweighs any one of its words (dev
-                    # nDCG@5 is flat for weights 1.5 to 5, lower at 1)
-                    block[f"~{f.name}"] = _FEELING_TERM_WEIGHT
-                for term, _word in f.cue_terms:
-                    if term in self.vocabulary_:
-                        block[term] = max(block.get(term, 0.0), 0.8)
-                for term, w, _word in f.related:
-                    if term in self.vocabulary_:
-                        block[term] = max(block.get(term, 0.0), w)
-                if len(block) > MAX_EXPANSION:
-                    strength = {t: w * self.idf_[self.vocabulary_[t]] for t, w in block.items()}
-                    keep = sorted(block, key=lambda t: (-strength[t], t))[:MAX_EXPANSION]
-                    block = {t: block[t] for t in keep}
-                if block:
-                    blocks.append((f.label, block))
+                feelings.append(lex.feelings[fi].label)
+                if expansion[fi]:
+                    blocks.append((lex.feelings[fi].label, fi, expansion[fi]))
 
         def unit(weights: dict[str, float]) -> dict[str, float]:
             v = {t: w * self.idf_[self.vocabulary_[t]] for t, w in weights.items()}
@@ -501,9 +505,9 @@ class Recommender(BaseEstimator):
         parts: list[tuple[float, dict[str, float], dict[str, tuple[str, str]]]] = []
         if literal:
             parts.append((1.0 - share if blocks else 1.0, unit(literal), literal_src))
-        for label, block in blocks:
+        for label, _fi, block in blocks:
             mass = (share if literal else 1.0) / len(blocks)
-            parts.append((mass, unit(block), {t: ("feeling", label) for t in block}))
+            parts.append((mass, block, {t: ("feeling", label) for t in block}))
         total: dict[str, float] = {}
         source: dict[str, tuple[float, tuple[str, str]]] = {}
         for mass, vec, src in parts:
@@ -530,6 +534,15 @@ class Recommender(BaseEstimator):
         norm = float(np.sqrt((w * w).sum())) if len(w) else 0.0
         if norm > 0:
             w = w / norm
+        own = parts[0][1] if literal else {}
+        own_mass = parts[0][0] if literal else 0.0
+        scale = 1.0 / norm if norm > 0 else 0.0
+        scoring = (
+            (np.array([self.vocabulary_[t] for t in own], dtype=np.int64),
+             np.array([own_mass * x * scale for x in own.values()], dtype=np.float64)),
+            (np.array([fi for _, fi, _ in blocks], dtype=np.int64),
+             np.array([mass * scale for mass, _, _ in parts[1 if literal else 0:]], dtype=np.float64)),
+        )
         return QueryPlan(
             query=query,
             terms=ids,
@@ -542,7 +555,21 @@ class Recommender(BaseEstimator):
             pairs=pairs,
             genres=genres,
             genres_out=genres_out,
+            scoring=scoring,
         )
+
+    def _expansion_blocks(self) -> list[dict[str, float]]:
+        """Each feeling's expansion as {term: weight}, from ``expansions_``."""
+
+        def build() -> list[dict[str, float]]:
+            e = self.expansions_
+            return [
+                {self.terms_[int(t)]: float(x) for t, x in zip(e.indices[e.indptr[i]:e.indptr[i + 1]],
+                                                             e.data[e.indptr[i]:e.indptr[i + 1]])}
+                for i in range(e.shape[0])
+            ]
+
+        return self._lazy("_blocks_cache", build)
 
     def _correct(self, tokens: list[Token], corrections: dict[str, str]) -> list[Token]:
         known = self.lexicon_.known_keys
@@ -730,7 +757,8 @@ class Recommender(BaseEstimator):
             def lower(rows: np.ndarray) -> np.ndarray:
                 return self._factor(plan, rows) * floor
 
-            ids, scores = self.index_.candidates(plan.terms, plan.weights, k, lower, allowed)
+            scoring = plan.scoring or ((plan.terms, plan.weights), (np.empty(0, np.int64), np.empty(0)))
+            ids, scores = self._scorer.candidates(scoring, k, lower, allowed)
         if allowed is not None and len(ids):
             keep = allowed[ids]
             ids, scores = ids[keep], scores[keep]
@@ -775,10 +803,40 @@ class Recommender(BaseEstimator):
             return np.ones(len(rows))
         pair_terms = sorted({t for pair in plan.pairs for t in pair})
         pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
-        out = np.empty(len(rows))
-        for j, row in enumerate(rows.tolist()):
-            share = self._pair_share(plan, row, pair_terms, pair_ids)
+        out = np.full(len(rows), 1.0 - float(self.proximity))  # the factor of a share of 0
+        # Only a song with both words of some pair can have them side by side:
+        # found for all rows at once, and only those songs' texts are read.
+        has = self._has_terms(rows, pair_ids)
+        col = {t: j for j, t in enumerate(pair_terms)}
+        some = np.zeros(len(rows), bool)
+        for x, y in plan.pairs:
+            some |= has[:, col[x]] & has[:, col[y]]
+        for j in np.flatnonzero(some).tolist():
+            share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
             out[j] = 1.0 - float(self.proximity) * (1.0 - share)
+        return out
+
+    def _has_terms(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """rows x terms: whether each song's vector has each of ``terms``."""
+        order = np.argsort(terms)
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return self._has_sorted_terms(rows, terms[order])[:, back]
+
+    def _has_sorted_terms(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        m = self.matrix_
+        starts = m.indptr[rows].astype(np.int64)
+        lengths = m.indptr[rows + 1] - starts
+        n = int(lengths.sum())
+        out = np.zeros((len(rows), len(terms)), bool)
+        if n == 0 or len(terms) == 0:
+            return out
+        ends = np.cumsum(lengths)
+        flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        cols = m.indices[flat]
+        pos = np.minimum(np.searchsorted(terms, cols), len(terms) - 1)
+        hit = terms[pos] == cols
+        out[np.repeat(np.arange(len(rows)), lengths)[hit], pos[hit]] = True
         return out
 
     def _pair_share(self, plan: QueryPlan, row: int, pair_terms: list[str] | None = None,
@@ -788,6 +846,13 @@ class Recommender(BaseEstimator):
 
         Only a song that has both words of some pair is read; for any other
         the share is 0 at the cost of one lookup in its vector."""
+        got = plan.shares.get(row)
+        if got is None:
+            got = plan.shares[row] = self._read_pair_share(plan, row, pair_terms, pair_ids)
+        return got
+
+    def _read_pair_share(self, plan: QueryPlan, row: int, pair_terms: list[str] | None,
+                         pair_ids: np.ndarray | None) -> float:
         if pair_terms is None or pair_ids is None:
             pair_terms = sorted({t for pair in plan.pairs for t in pair})
             pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
@@ -1161,6 +1226,44 @@ class Recommender(BaseEstimator):
             return self._row_index()[song_id]
         except KeyError:
             raise UnknownSongError(f"song_id {song_id!r} is not in the catalog") from None
+
+
+def _expansion_matrix(lexicon: Lexicon, vocab: dict[str, int], idf: np.ndarray) -> sp.csr_matrix:
+    """Feelings x terms: the words each feeling expands a query with, as a unit
+    vector of weight x idf.  A row keeps its words in the order chosen (the
+    feeling's own term, its cues, its related words), which is the order a
+    query adds them in.
+    """
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for f in lexicon.feelings:
+        block: dict[str, float] = {}
+        if f"~{f.name}" in vocab:
+            # the feeling itself outweighs any one of its words (dev
+            # nDCG@5 is flat for weights 1.5 to 5, lower at 1)
+            block[f"~{f.name}"] = _FEELING_TERM_WEIGHT
+        for term, _word in f.cue_terms:
+            if term in vocab:
+                block[term] = max(block.get(term, 0.0), 0.8)
+        for term, w, _word in f.related:
+            if term in vocab:
+                block[term] = max(block.get(term, 0.0), w)
+        if len(block) > MAX_EXPANSION:
+            strength = {t: w * idf[vocab[t]] for t, w in block.items()}
+            keep = sorted(block, key=lambda t: (-strength[t], t))[:MAX_EXPANSION]
+            block = {t: block[t] for t in keep}
+        v = {t: w * idf[vocab[t]] for t, w in block.items()}
+        n = math.sqrt(sum(x * x for x in v.values()))
+        if n > 0:
+            indices.extend(vocab[t] for t in v)
+            data.extend(x / n for x in v.values())
+        indptr.append(len(indices))
+    # built from arrays, not (row, col) pairs: scipy keeps each row's order
+    return sp.csr_matrix(
+        (np.array(data, np.float64), np.array(indices, np.int32), np.array(indptr, np.int64)),
+        shape=(len(lexicon.feelings), max(len(vocab), 1)),
+    )
 
 
 _CHUNK = 100_000
