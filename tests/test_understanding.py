@@ -217,3 +217,16 @@ def test_tone_words_carry_their_direction_alone(bundled: Recommender) -> None:
     assert bundled.analyze("upbeat").valence > 0.5
     assert bundled.analyze("weepy").valence < -0.5
     assert bundled.analyze("not weepy").valence > 0
+
+
+@pytest.mark.parametrize("query", ["drinking alone", "lonley nite", "sadd jpop", "a fun song about getting dumped"])
+def test_explain_gives_every_song_its_place_in_the_full_ranking(bundled: Recommender, query: str) -> None:
+    full = bundled.recommend(query, bundled.n_songs_)
+    # the top, the middle and the tail of the ranking (explain finds the rank with growing top-k)
+    picks = [0, 1, 63, 64, 65, len(full) // 2, len(full) - 1]
+    for i in sorted({p for p in picks if p < len(full)}):
+        m = bundled.explain(query, full[i].song_id)
+        assert (m.rank, m.score) == (i + 1, pytest.approx(full[i].score, abs=1e-12)), (query, i)
+    unmatched = set(bundled.song_ids_) - set(full.song_ids)
+    for sid in sorted(unmatched)[:3]:
+        assert bundled.explain(query, sid).rank == 0
