@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from importlib import resources
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any, Union
 
@@ -302,7 +303,7 @@ def _no_surrogate(values: list[str]) -> bool:
     """True when no cell holds a lone surrogate (checked on all of them at once)."""
     try:
         # strict UTF-8 cannot encode a lone surrogate; ASCII cells cannot hold one
-        "".join([v for v in values if not v.isascii()]).encode("utf-8")
+        "".join(filterfalse(str.isascii, values)).encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
@@ -429,7 +430,9 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
     for col in [c for c in TEXT_COLUMNS if c in df.columns]:
         if col in all_str:
             # what text_of gives a str cell: stripped, or None when blank
-            cells = [v.strip() or None for v in df[col].tolist()]
+            cells = list(map(str.strip, df[col].tolist()))
+            if "" in cells:
+                cells = [v or None for v in cells]
         else:
             cells = [text_of(v, i, col) for i, v in enumerate(df[col].tolist())]
         df[col] = pd.Series(cells, index=df.index, dtype=object)

@@ -219,8 +219,8 @@ class Recommender(BaseEstimator):
             "blurb": col("blurb"),
             "title": joined("title", "title_ko"),
             "artist": joined("artist", "artist_ko"),
-            "themes": [t.replace(";", " ").replace("-", " ") for t in col("themes")],
-            "moods": [t.replace(";", " ").replace("-", " ") for t in col("moods")],
+            "themes": [t.replace(";", " ").replace("-", " ") if t else t for t in col("themes")],
+            "moods": [t.replace(";", " ").replace("-", " ") if t else t for t in col("moods")],
         }
 
     def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
@@ -238,10 +238,13 @@ class Recommender(BaseEstimator):
             "themes": float(self.tag_weight),
             "moods": float(self.tag_weight),
         }
-        words = sp.csr_matrix((n, n_words), dtype=np.float32)
+        words = None
         for f, w in weights.items():
             if w > 0:
-                words = words + counts[f] * np.float32(w)
+                # the first field as it is (0 + x == x): one sum of a whole catalog less
+                words = counts[f] * np.float32(w) if words is None else words + counts[f] * np.float32(w)
+        if words is None:
+            words = sp.csr_matrix((n, n_words), dtype=np.float32)
 
         # Emotional direction of each song: mean valence of its emotional words
         # (title and blurb; curated moods count double), shrunk towards 0 when
@@ -293,7 +296,10 @@ class Recommender(BaseEstimator):
         terms += [f"~{f.name}" for f in lexicon.feelings]
         for fi, f in enumerate(lexicon.feelings):
             vocab[f"~{f.name}"] = n_words + fi
-        combined = sp.hstack([words, feelings], format="csr", dtype=np.float32)
+        # both float32 already: asking hstack for float32 would copy the result once more
+        combined = sp.hstack([words, feelings], format="csr")
+        if combined.dtype != np.float32:
+            combined = combined.astype(np.float32)
         del words, feelings
         combined.sum_duplicates()
         # log1p keeps fractional field weights positive (1 + log tf would not).
@@ -1376,9 +1382,11 @@ def _chunk_words(texts: Sequence[str]) -> _Words | None:
         del words
         codes, uniques_index = pd.factorize(stream, sort=False)
         del stream
-        is_break = codes == 0
-        doc = rows[np.cumsum(is_break)[~is_break] - 1]
-        codes = codes[~is_break].astype(np.int64, copy=False) - 1
+        is_word = codes != 0
+        # breaks before a word, less the leading one: the text it belongs to
+        doc = rows[np.cumsum(~is_word)[is_word] - 1]
+        codes = codes[is_word].astype(np.int64, copy=False)
+        codes -= 1
         uniques = list(uniques_index[1:])
         if len(codes) == 0:
             continue
