@@ -255,3 +255,68 @@ def test_add_returns_a_new_recommender_with_the_songs(tiny: Recommender) -> None
     assert bigger.recommend("snow date")[0].song_id == "snow"
     with pytest.raises(moodrec.CatalogError, match="duplicate"):
         tiny.add(new.assign(song_id="rain"))
+
+
+def _same_sparse(x, y) -> bool:
+    return (x.shape == y.shape and x.dtype == y.dtype
+            and all(np.array_equal(getattr(x, a), getattr(y, a)) for a in ("data", "indices", "indptr")))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_pass_counting_equals_text_by_text(seed: int, varied_texts, monkeypatch: pytest.MonkeyPatch) -> None:
+    # fit analyses a chunk's ASCII texts in one pass and the others in another;
+    # the count matrix and the vocabulary's order must be exactly those of
+    # analysing text by text
+    from moodrec import _recommender
+    from moodrec._text import Analyzer
+
+    a = Analyzer()
+    texts = varied_texts(seed, 400)
+    if seed == 5:
+        texts[7] = "a text\x00with the break character"  # the whole chunk goes text by text
+    fast_vocab: dict[str, int] = {}
+    fast = _recommender._count_matrix(texts, a, fast_vocab)
+    monkeypatch.setattr(_recommender, "_chunk_words", lambda texts: None)
+    plain_vocab: dict[str, int] = {}
+    plain = _recommender._count_matrix(texts, a, plain_vocab)
+    assert list(fast_vocab.items()) == list(plain_vocab.items())
+    assert _same_sparse(fast, plain)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phrases_merge_as_the_analyser_merges_them(seed: int, varied_texts) -> None:
+    from moodrec import _recommender
+    from moodrec._text import Analyzer
+
+    a = Analyzer()
+    texts = varied_texts(100 + seed, 400) + ["by myself by myself", "on my own on my own own", "no one one no"]
+    codes, doc, uniques = _recommender._chunk_words(texts)
+    codes, doc = _recommender._merge_phrases(codes, doc, uniques, a)
+    got: list[list[str]] = [[] for _ in texts]
+    for c, d in zip(codes.tolist(), doc.tolist()):
+        got[d].append(uniques[c])
+    assert got == [a.raw_words(t) for t in texts]
+
+
+def test_fit_fast_path_is_bit_identical(varied_texts, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodrec import _recommender
+
+    texts = varied_texts(7, 300)
+    n = len(texts)
+    songs = pd.DataFrame({
+        "title": [t[:20].strip() or f"t{i}" for i, t in enumerate(texts)],
+        "title_ko": [texts[(i * 7) % n][:10] for i in range(n)],
+        "artist": [texts[(i * 3) % n][:15].strip() or "someone" for i in range(n)],
+        "blurb": [(t + " lonely rain night").strip() for t in texts],
+        "moods": ["sad;calm" if i % 3 else "" for i in range(n)],
+    })
+    fast = Recommender().fit(songs)
+    monkeypatch.setattr(_recommender, "_chunk_words", lambda texts: None)
+    plain = Recommender().fit(songs)
+    assert list(fast.vocabulary_.items()) == list(plain.vocabulary_.items())
+    assert fast.terms_ == plain.terms_
+    for name in ("matrix_", "expansions_"):
+        assert _same_sparse(getattr(fast, name), getattr(plain, name))
+    for name in ("idf_", "valence_"):
+        assert np.array_equal(getattr(fast, name), getattr(plain, name))
+    assert fast.catalog_.equals(plain.catalog_)

@@ -117,3 +117,23 @@ def test_resources_without_the_rules_analyse_as_before(a: Analyzer) -> None:
     before = Analyzer(language=old)
     assert before.terms("waitin sleeeep") == ["waitin", "sleeeep"]
     assert a.terms("waitin sleeeep") == ["wait", "sleep"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_joined_words_are_raw_words_text_by_text(a: Analyzer, varied_texts, seed: int) -> None:
+    from moodrec._text import TEXT_BREAK, joined_words
+
+    texts = varied_texts(seed, 300)
+    for part in (texts, [t for t in texts if t.isascii()], [t for t in texts if not t.isascii()], texts[:1]):
+        expected: list[str] = []
+        for i, t in enumerate(part):
+            expected += ([TEXT_BREAK] if i else []) + a.raw_words(t, merge=False)
+        assert joined_words(part) == expected
+
+
+def test_joined_words_give_up_on_a_text_holding_the_break() -> None:
+    from moodrec._text import joined_words
+
+    assert joined_words(["rain", "A\x00B"]) is None
+    assert joined_words(["비", "A\x00B"]) is None
+    assert joined_words([]) == []

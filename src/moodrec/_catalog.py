@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from importlib import resources
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any, Union
 
@@ -298,6 +299,16 @@ def _clean_name(name: Any) -> str:
     return str(name).strip().strip("\ufeff").strip()
 
 
+def _no_surrogate(values: list[str]) -> bool:
+    """True when no cell holds a lone surrogate (checked on all of them at once)."""
+    try:
+        # strict UTF-8 cannot encode a lone surrogate; ASCII cells cannot hold one
+        "".join(filterfalse(str.isascii, values)).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -383,8 +394,16 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
     df = df.reset_index(drop=True)
     n = len(df)
     not_text: set[tuple[int, str]] = set()
+    # Columns of plain str cells (most catalogs: every column of a CSV file)
+    # skip the per-cell checks below when, as a whole, they cannot fail them.
+    all_str: set[str] = set()
     for col in df.columns:
-        for i, v in enumerate(df[col].tolist()):
+        values = df[col].tolist()
+        if all(type(v) is str for v in values):
+            all_str.add(col)
+            if max(map(len, values), default=0) <= MAX_CELL_CHARS and _no_surrogate(values):
+                continue
+        for i, v in enumerate(values):
             if isinstance(v, str):
                 if len(v) > MAX_CELL_CHARS:
                     problem(f"the cell has {len(v):,} characters, more than the limit of {MAX_CELL_CHARS:,}",
@@ -409,9 +428,18 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
             return None
 
     for col in [c for c in TEXT_COLUMNS if c in df.columns]:
-        df[col] = pd.Series([text_of(v, i, col) for i, v in enumerate(df[col].tolist())], index=df.index, dtype=object)
+        if col in all_str:
+            # what text_of gives a str cell: stripped, or None when blank
+            cells = list(map(str.strip, df[col].tolist()))
+            if "" in cells:
+                cells = [v or None for v in cells]
+        else:
+            cells = [text_of(v, i, col) for i, v in enumerate(df[col].tolist())]
+        df[col] = pd.Series(cells, index=df.index, dtype=object)
     for col in REQUIRED_COLUMNS:
         values = df[col].tolist()
+        if None not in values:
+            continue  # text cells are None or non-blank str by now
         for i, v in enumerate(values):
             if _is_missing(v) and (i, col) not in not_text:
                 what = "blurb is empty: every song needs the text it is matched on" if col == "blurb" else f"{col} is empty"
@@ -419,7 +447,7 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
 
     if "song_id" in df.columns:
         ids = df["song_id"].tolist()
-        for i, v in enumerate(ids):
+        for i, v in enumerate(ids if None in ids else ()):
             if _is_missing(v) and (i, "song_id") not in not_text:
                 problem("song_id is empty (leave the whole column out to have ids made)", row=i, column="song_id")
     else:
@@ -438,7 +466,10 @@ def validate_catalog(songs: CatalogLike, *, vocabulary: Mapping[str, Any] | None
             seen_ids.add(sid)
         df.insert(0, "song_id", pd.Series(ids, index=df.index, dtype=object))
     first: dict[str, int] = {}
-    for i, sid in enumerate(df["song_id"].tolist()):
+    ids = df["song_id"].tolist()
+    if None not in ids and len(set(ids)) == len(ids):
+        ids = []  # none missing, none repeated: nothing to report
+    for i, sid in enumerate(ids):
         if _is_missing(sid):
             continue
         if sid in first:

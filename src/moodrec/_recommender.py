@@ -43,7 +43,7 @@ from ._index import InvertedIndex, Scorer, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore
-from ._text import Analyzer, Token
+from ._text import TEXT_BREAK, Analyzer, Token, joined_words
 from .exceptions import NotFittedError, UnknownSongError
 
 __all__ = ["Recommender", "QueryPlan", "check_query", "check_k"]
@@ -207,18 +207,20 @@ class Recommender(BaseEstimator):
         def col(name: str) -> list[str]:
             if name not in catalog.columns:
                 return [""] * len(catalog)
-            return ["" if v is None or v is pd.NA else str(v) for v in catalog[name].tolist()]
+            return [v if type(v) is str else "" if v is None or v is pd.NA else str(v)
+                    for v in catalog[name].tolist()]
 
-        def joined(*names: str) -> list[str]:
-            cols = [col(n) for n in names]
-            return [" ".join(parts) for parts in zip(*cols)]
+        def joined(first: str, second: str) -> list[str]:
+            if second not in catalog.columns:
+                return [v + " " for v in col(first)]  # " ".join((v, "")), without the tuples
+            return [" ".join(parts) for parts in zip(col(first), col(second))]
 
         return {
             "blurb": col("blurb"),
             "title": joined("title", "title_ko"),
             "artist": joined("artist", "artist_ko"),
-            "themes": [t.replace(";", " ").replace("-", " ") for t in col("themes")],
-            "moods": [t.replace(";", " ").replace("-", " ") for t in col("moods")],
+            "themes": [t.replace(";", " ").replace("-", " ") if t else t for t in col("themes")],
+            "moods": [t.replace(";", " ").replace("-", " ") if t else t for t in col("moods")],
         }
 
     def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
@@ -236,10 +238,13 @@ class Recommender(BaseEstimator):
             "themes": float(self.tag_weight),
             "moods": float(self.tag_weight),
         }
-        words = sp.csr_matrix((n, n_words), dtype=np.float32)
+        words = None
         for f, w in weights.items():
             if w > 0:
-                words = words + counts[f] * np.float32(w)
+                # the first field as it is (0 + x == x): one sum of a whole catalog less
+                words = counts[f] * np.float32(w) if words is None else words + counts[f] * np.float32(w)
+        if words is None:
+            words = sp.csr_matrix((n, n_words), dtype=np.float32)
 
         # Emotional direction of each song: mean valence of its emotional words
         # (title and blurb; curated moods count double), shrunk towards 0 when
@@ -263,27 +268,38 @@ class Recommender(BaseEstimator):
         terms = [""] * n_words
         for t, j in vocab.items():
             terms[j] = t
-        feeling_map = sp.lil_matrix((n_words, len(lexicon.feelings)), dtype=np.float32)
+        # built from a dict, not a lil_matrix, whose Python list per term
+        # costs seconds at a million songs' vocabulary
+        feeling_cells: dict[tuple[int, int], float] = {}
         for fi, f in enumerate(lexicon.feelings):
             for term, w, _word in f.related:
                 j = vocab.get(term)
                 if j is not None:
-                    feeling_map[j, fi] = max(feeling_map[j, fi], w)
+                    feeling_cells[j, fi] = max(feeling_cells.get((j, fi), 0.0), w)
             for term, _word in f.cue_terms:
                 j = vocab.get(term)
                 if j is not None:
-                    feeling_map[j, fi] = 1.0
+                    feeling_cells[j, fi] = 1.0
+        cells = [(j, fi, w) for (j, fi), w in feeling_cells.items() if w != 0]
+        feeling_map = sp.csr_matrix(
+            (np.array([w for _, _, w in cells], dtype=np.float32),
+             (np.array([j for j, _, _ in cells], dtype=np.int64), np.array([fi for _, fi, _ in cells], dtype=np.int64))),
+            shape=(n_words, len(lexicon.feelings)),
+        )
         text = text + counts["moods"]
         del counts
         text.data = np.minimum(text.data, 1.0)  # a word counts once per song
-        feelings = (text @ feeling_map.tocsr()).tocsr()
+        feelings = (text @ feeling_map).tocsr()
         del text
         feelings.data *= np.float32(self.feeling_weight)
         feelings.eliminate_zeros()
         terms += [f"~{f.name}" for f in lexicon.feelings]
         for fi, f in enumerate(lexicon.feelings):
             vocab[f"~{f.name}"] = n_words + fi
-        combined = sp.hstack([words, feelings], format="csr", dtype=np.float32)
+        # both float32 already: asking hstack for float32 would copy the result once more
+        combined = sp.hstack([words, feelings], format="csr")
+        if combined.dtype != np.float32:
+            combined = combined.astype(np.float32)
         del words, feelings
         combined.sum_duplicates()
         # log1p keeps fractional field weights positive (1 + log tf would not).
@@ -1298,35 +1314,37 @@ def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int
     """
     if len(texts) <= _CHUNK:
         return _count_chunk(texts, analyzer, vocab)
-    parts = [_count_chunk(texts[i : i + _CHUNK], analyzer, vocab) for i in range(0, len(texts), _CHUNK)]
+    known: dict[str, tuple[int, ...]] = {}
+    parts = [_count_chunk(texts[i : i + _CHUNK], analyzer, vocab, known) for i in range(0, len(texts), _CHUNK)]
     width = max(len(vocab), 1)
     for part in parts:
         part.resize((part.shape[0], width))
     return sp.vstack(parts, format="csr")
 
 
-def _count_chunk(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:
+def _count_chunk(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int],
+                 known: dict[str, tuple[int, ...]] | None = None) -> sp.csr_matrix:
     """Counts for one chunk: its words are factorised at once (a C hash
     table), so each distinct word is analysed once in Python and the
-    per-word work is numpy's.
+    per-word work is numpy's.  ``known`` holds the term ids of words that
+    earlier chunks met (ids never change once given).
     """
-    per_text = [analyzer.raw_words(t, merge=False) if t else [] for t in texts]
-    lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
-    flat = list(chain.from_iterable(per_text))
-    del per_text
-    if not flat:
+    known = {} if known is None else known
+    found = _chunk_words(texts)
+    if found is None:
+        found = _chunk_words_per_text(texts, analyzer)
+    codes, doc_of_word, uniques = found
+    if len(codes) == 0:
         return sp.csr_matrix((len(texts), max(len(vocab), 1)))
-    codes, uniques_index = pd.factorize(pd.Series(flat, dtype=object), sort=False)
-    del flat
-    uniques = list(uniques_index)
-    doc_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     codes, doc_of_word = _merge_phrases(codes, doc_of_word, uniques, analyzer)
-    lengths = np.bincount(doc_of_word, minlength=len(texts))
     # terms of each distinct word, as a CSR table word -> term ids
     word_ptr = [0]
     word_terms: list[int] = []
     for w in uniques:
-        word_terms.extend(vocab.setdefault(t, len(vocab)) for t in analyzer.word_terms(w))
+        ids = known.get(w)
+        if ids is None:
+            ids = known[w] = tuple([vocab.setdefault(t, len(vocab)) for t in analyzer.word_terms(w)])
+        word_terms.extend(ids)
         word_ptr.append(len(word_terms))
     ptr = np.asarray(word_ptr, dtype=np.int64)
     table = np.asarray(word_terms, dtype=np.int64)
@@ -1344,6 +1362,90 @@ def _count_chunk(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]
     return matrix
 
 
+_Words = tuple[np.ndarray, np.ndarray, list[str]]
+
+
+def _chunk_words_per_text(texts: Sequence[str], analyzer: Analyzer) -> _Words:
+    """(word codes, text of each word, distinct words in order of first use),
+    analysing one text at a time: the plain path, and the reference the fast
+    path (:func:`_chunk_words`) must equal."""
+    per_text = [analyzer.raw_words(t, merge=False) if t else [] for t in texts]
+    lengths = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+    flat = list(chain.from_iterable(per_text))
+    del per_text
+    if not flat:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    codes, uniques_index = pd.factorize(pd.Series(flat, dtype=object), sort=False)
+    doc_of_word = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    return codes.astype(np.int64, copy=False), doc_of_word, list(uniques_index)
+
+
+def _chunk_words(texts: Sequence[str]) -> _Words | None:
+    """What :func:`_chunk_words_per_text` gives, from one pass over all the
+    ASCII texts and one over the others (None if a text holds TEXT_BREAK).
+
+    Words come grouped by part, each text's words together and in order;
+    codes number the distinct words in order of first use in the catalog's
+    order, as the plain path does, since that order makes the vocabulary.
+    """
+    is_ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    parts = []
+    for rows in (np.flatnonzero(is_ascii), np.flatnonzero(~is_ascii)):
+        if len(rows) == 0:
+            continue
+        words = joined_words([texts[i] for i in rows])
+        if words is None:
+            return None
+        # a break first, so that it is word 0: no renumbering after dropping breaks
+        stream = np.empty(len(words) + 1, dtype=object)
+        stream[0] = TEXT_BREAK
+        stream[1:] = words
+        del words
+        codes, uniques_index = pd.factorize(stream, sort=False)
+        del stream
+        is_word = codes != 0
+        # breaks before a word, less the leading one: the text it belongs to
+        doc = rows[np.cumsum(~is_word)[is_word] - 1]
+        codes = codes[is_word].astype(np.int64, copy=False)
+        codes -= 1
+        uniques = list(uniques_index[1:])
+        if len(codes) == 0:
+            continue
+        # codes count up in order of first use: a new running maximum is a
+        # word's first use
+        top = np.maximum.accumulate(codes)
+        first = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
+        parts.append((codes, doc, uniques, doc[first], first))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    if len(parts) == 1:
+        codes, doc, uniques, _, _ = parts[0]
+        return codes, doc, uniques
+    (codes_a, doc_a, words_a, first_doc_a, first_at_a), (codes_b, doc_b, words_b, first_doc_b, first_at_b) = parts
+    # one numbering for both parts, ordered by (text, place in the text) of first use
+    index = {w: i for i, w in enumerate(words_a)}
+    words = list(words_a)
+    to_union = np.empty(len(words_b), dtype=np.int64)
+    for j, w in enumerate(words_b):
+        i = index.get(w)
+        if i is None:
+            i = len(words)
+            words.append(w)
+        to_union[j] = i
+    first_doc = np.concatenate([first_doc_a, np.zeros(len(words) - len(words_a), np.int64)])
+    first_at = np.concatenate([first_at_a, np.zeros(len(words) - len(words_a), np.int64)])
+    only_b = to_union >= len(words_a)
+    earlier = only_b | (first_doc_b < first_doc[to_union])
+    first_doc[to_union[earlier]] = first_doc_b[earlier]
+    first_at[to_union[earlier]] = first_at_b[earlier]
+    order = np.lexsort((first_at, first_doc))
+    renumber = np.empty(len(words), dtype=np.int64)
+    renumber[order] = np.arange(len(words), dtype=np.int64)
+    codes = np.concatenate([renumber[codes_a], renumber[to_union[codes_b]]])
+    doc = np.concatenate([doc_a, doc_b])
+    return codes, doc, [words[i] for i in order]
+
+
 def _merge_phrases(
     codes: np.ndarray, doc: np.ndarray, uniques: list[str], analyzer: Analyzer
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1356,14 +1458,24 @@ def _merge_phrases(
     index = {w: i for i, w in enumerate(uniques)}
     keep = np.ones(len(codes), dtype=bool)
     codes = codes.astype(np.int64, copy=True)
-    for parts, joined in analyzer.phrase_table():
+    table = analyzer.phrase_table()
+    # Only a word that begins a phrase can begin one: look at those places
+    # alone, not at the whole stream once per phrase.  A place that a longer
+    # phrase has rewritten was such a place already.
+    is_first = np.zeros(len(uniques), dtype=bool)
+    is_first[[index[parts[0]] for parts, _ in table if parts[0] in index]] = True
+    candidates = np.flatnonzero(is_first[codes])
+    if len(candidates) == 0:
+        return codes, doc
+    for parts, joined in table:
         ids = [index.get(w) for w in parts]
         if any(i is None for i in ids):
             continue
         n = len(parts)
         if len(codes) < n:
             continue
-        starts = np.flatnonzero(codes[: len(codes) - n + 1] == ids[0])
+        starts = candidates[codes[candidates] == ids[0]]
+        starts = starts[starts <= len(codes) - n]
         for j in range(1, n):
             if len(starts) == 0:
                 break
