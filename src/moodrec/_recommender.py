@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from ._catalog import CatalogLike, split_list, validate_catalog
-from ._index import InvertedIndex, Scorer, SpellIndex, top_k
+from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore
@@ -771,21 +771,26 @@ class Recommender(BaseEstimator):
         # candidates; if a song outside them could still beat the k-th, the
         # candidate set grows.  The result is exact, not an approximation.
         # Candidates are ranked once (best first, ties by id); the window of
-        # them that proximity is computed for grows until nothing below it can
-        # still win, and the ranking is widened only if the window outgrows it.
+        # them considered grows until nothing below it can still win, and the
+        # ranking is widened only if the window outgrows it.  Within the
+        # window, a song's text is read only if its bound (its word pairs
+        # present, as if all stood together) can still reach the k-th best.
         n_cand = k + 8
         depth = min(len(ids), max(16 * n_cand, 512))
         ranked, ranked_scores = top_k(ids, scores, depth)
-        factors: list[float] = []
+        upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
+        exact = np.empty(0)  # its exact factor, NaN where not read yet
         while True:
             if n_cand > len(ranked) and len(ranked) < len(ids):
                 depth = min(len(ids), 4 * n_cand)
                 ranked, ranked_scores = top_k(ids, scores, depth)
             window = min(n_cand, len(ranked))
-            if len(factors) < window:
-                factors.extend(self._proximity_factor(plan, ranked[len(factors):window]).tolist())
-            final = ranked_scores[:window] * np.asarray(factors[:window])
-            best, best_scores = top_k(ranked[:window], final, k)
+            if len(upper) < window:
+                more_upper, more_exact = self._proximity_bounds(plan, ranked[len(upper):window])
+                upper = np.concatenate([upper, more_upper])
+                exact = np.concatenate([exact, more_exact])
+            best, best_scores = self._proximity_top(plan, ranked[:window], ranked_scores[:window],
+                                                    upper[:window], exact[:window], k)
             if window < len(ranked):
                 outside = float(ranked_scores[window])
             elif len(ranked) < len(ids):
@@ -795,6 +800,55 @@ class Recommender(BaseEstimator):
             if outside < 0 or (len(best) == k and best_scores[-1] > outside):
                 return best, best_scores
             n_cand *= 4
+
+    def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each song's proximity factor bounded from above without reading its
+        text (as if every pair it has both words of stood together), and
+        exactly where no pair applies (NaN elsewhere)."""
+        p = float(self.proximity)
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        has = self._has_terms(rows, pair_ids)
+        col = {t: j for j, t in enumerate(pair_terms)}
+        applicable = np.zeros(len(rows), np.int64)
+        for x, y in plan.pairs:
+            applicable += has[:, col[x]] & has[:, col[y]]
+        # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
+        upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
+        exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
+        for j, row in enumerate(rows.tolist()):
+            got = plan.shares.get(row)
+            if got is not None:
+                exact[j] = 1.0 - p * (1.0 - got)
+        return upper, exact
+
+    def _proximity_top(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray, upper: np.ndarray,
+                       exact: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top k of ``rows`` by score x proximity factor, reading the texts
+        of only the songs whose bound reaches the k-th best known final score.
+        ``exact`` is filled in place."""
+        p = float(self.proximity)
+        bound = scores * upper
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        while True:
+            known = ~np.isnan(exact)
+            n_known = int(known.sum())
+            if n_known >= k:
+                final = np.round(scores[known] * exact[known], _DECIMALS)
+                kth = float(np.partition(final, n_known - k)[n_known - k])
+            else:
+                kth = -np.inf
+            # a song bounded this far below the k-th cannot even round to a tie
+            need = np.flatnonzero(~known & (bound >= kth - _SLACK))
+            if len(need) == 0:
+                break
+            need = need[np.argsort(-bound[need], kind="stable")[: max(8, k)]]
+            for j in need.tolist():
+                share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
+                exact[j] = 1.0 - p * (1.0 - share)
+        known = ~np.isnan(exact)
+        return top_k(rows[known], scores[known] * exact[known], k)
 
     def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
         """1 for songs where the query's adjacent words stand together, down to
