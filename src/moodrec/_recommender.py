@@ -42,7 +42,7 @@ from ._catalog import CatalogLike, split_list, validate_catalog
 from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
-from ._store import ColumnStore
+from ._store import ColumnStore, plain
 from ._text import Analyzer, Token
 from .exceptions import NotFittedError, UnknownSongError
 
@@ -799,7 +799,10 @@ class Recommender(BaseEstimator):
                 outside = -1.0
             if outside < 0 or (len(best) == k and best_scores[-1] > outside):
                 return best, best_scores
-            n_cand *= 4
+            # every song scoring at least the k-th final score so far must be
+            # in the window (the k-th only rises as it grows): go there at once
+            reach = int(np.count_nonzero(np.round(scores, _DECIMALS) >= best_scores[-1])) if len(best) == k else 0
+            n_cand = max(4 * n_cand, reach + 1)
 
     def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each song's proximity factor bounded from above without reading its
@@ -914,12 +917,15 @@ class Recommender(BaseEstimator):
         applicable = [(x, y) for x, y in plan.pairs if x in present and y in present]
         if not applicable:
             return 0.0
-        rec = self._record(row)
+        # only the two fields read, not the whole record
+        cols = self._store.columns
+        title, blurb = (plain(cols[c][row]) if c in cols else None for c in ("title", "blurb"))
+        text = f"{title or ''}. {blurb or ''}"
         a = self.analyzer_
         wanted = {t for pair in applicable for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}
         pos = 0
-        for clause, part in enumerate(_CLAUSE_SPLIT.split(f"{rec.get('title') or ''}. {rec.get('blurb') or ''}")):
+        for clause, part in enumerate(_CLAUSE_SPLIT.split(text)):
             for w in a.raw_words(part):
                 for t in a.word_terms(w):
                     if t in wanted:
