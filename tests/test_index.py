@@ -212,3 +212,16 @@ def test_add_column_sums_like_numpy_bit_for_bit(dtype: type, monkeypatch: pytest
         for ids, vals, q in cols:
             _index.add_column(got, ids, vals[: len(ids)], q)
         assert got.tobytes() == want.tobytes()
+
+
+def test_mood_only_queries_pruned_equal_the_full_ranking(synthetic: moodrec.Recommender) -> None:
+    rec = synthetic
+    for q in ["not sad", "not happy", "not upbeat", "not bright"]:
+        plan = rec.analyze(q)
+        assert len(plan.terms) == 0 and plan.valence != 0
+        full_ids, full_scores = rec._rank(plan, rec.n_songs_)
+        for k in (1, 5, 20):
+            ids, scores = rec._rank(plan, k)
+            assert ids.tolist() == full_ids[:k].tolist(), (q, k)
+            assert scores.tolist() == full_scores[:k].tolist(), (q, k)
+            assert len(rec._mood_only(plan, k)[0]) < len(rec._mood_only(plan)[0])  # pruning did happen

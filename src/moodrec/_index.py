@@ -338,9 +338,10 @@ class Scorer:
         parts = [ids[:n] for (ids, *_), n in zip(lists, cuts) if n]
         if not parts:
             return np.empty(0, np.int64)
-        ids = np.unique(np.concatenate(parts))
+        # filter first, then drop repeats: the survivors are far fewer than the postings
+        ids = np.concatenate(parts)
         v = acc[ids]
-        return ids[(v >= at_least) & (v > 0)].astype(np.int64)
+        return np.unique(ids[(v >= at_least) & (v > 0)]).astype(np.int64)
 
     def _clear(self, acc: np.ndarray, lists: list, cuts: list[int], read: int) -> None:
         if read * 4 > self.n_docs:

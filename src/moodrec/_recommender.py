@@ -750,7 +750,7 @@ class Recommender(BaseEstimator):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
         if len(plan.terms) == 0:
-            ids, scores = self._mood_only(plan)
+            ids, scores = self._mood_only(plan, k, allowed)
         else:
             floor = 1.0 - float(self.proximity) if plan.pairs else 1.0
 
@@ -938,12 +938,26 @@ class Recommender(BaseEstimator):
                 hits += 1
         return hits / len(plan.pairs)
 
-    def _mood_only(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
+    def _mood_only(self, plan: QueryPlan, k: int | None = None,
+                   allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores for a query that says only a direction ("not sad"): the
-        songs leaning the same way, by how far they lean."""
-        ids = np.arange(self.n_songs_)
+        songs leaning the same way, by how far they lean.
+
+        Given ``k``, only songs that can still reach the top k come back: a
+        song's final score never exceeds this one (its factors are <= 1), so
+        the k-th best final score among the most leaning songs bounds the rest."""
         scores = np.maximum(0.0, plan.valence * self.valence_)
-        return ids[scores > 0], scores[scores > 0]
+        n = len(scores)
+        m = max(16 * (k or 0), 256)
+        if k is not None and allowed is None and 4 * m < n:
+            top = np.argpartition(scores, n - m)[n - m:]
+            final = np.round(np.clip(scores[top] * self._factor(plan, top), 0.0, 1.0), _DECIMALS)
+            kth = float(np.partition(final, m - k)[m - k])
+            if kth > 0:
+                ids = np.flatnonzero(scores >= kth - _SLACK)
+                return ids, scores[ids]
+        ids = np.flatnonzero(scores > 0)
+        return ids, scores[ids]
 
     def _row_weights(self, row: int, terms: np.ndarray) -> np.ndarray:
         """The song's TF-IDF weight for each of ``terms`` (0 where absent)."""
