@@ -182,6 +182,12 @@ def test_proximity_bounds_hold_and_pruned_proximity_ranking_equals_brute_force(
         upper, known = rec._proximity_bounds(rec.analyze(q), rows)
         assert np.all(upper >= exact), q
         assert np.array_equal(known[~np.isnan(known)], exact[~np.isnan(known)]), q
+        # the same bounds from the pair words' columns as from the songs' rows
+        v = rec.vocabulary_
+        pair_songs = [rec._scorer.both(0, v[x], v[y]) for x, y in plan.pairs]
+        by_columns = rec._proximity_bounds(rec.analyze(q), rows, pair_songs)
+        assert by_columns[0].tolist() == upper.tolist(), q
+        assert np.array_equal(by_columns[1], known, equal_nan=True), q
         ids, dots = rec._scorer.candidates(plan.scoring, rec.n_songs_)
         scores = np.clip(dots * rec._factor(plan, ids), 0.0, 1.0)
         ids, scores = ids[scores > 0], scores[scores > 0]

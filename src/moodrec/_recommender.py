@@ -780,13 +780,21 @@ class Recommender(BaseEstimator):
         ranked, ranked_scores = top_k(ids, scores, depth)
         upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
         exact = np.empty(0)  # its exact factor, NaN where not read yet
+        # Which pairs a song has both words of: from its row, or, once the rows
+        # to look at outweigh the pair words' columns, from those columns.
+        vocab, ix = self.vocabulary_, self.index_
+        column_cost = sum(int(ix.indptr[vocab[t] + 1] - ix.indptr[vocab[t]]) for pair in plan.pairs for t in pair)
+        pair_songs: list[np.ndarray] | None = None
         while True:
             if n_cand > len(ranked) and len(ranked) < len(ids):
                 depth = min(len(ids), 4 * n_cand)
                 ranked, ranked_scores = top_k(ids, scores, depth)
             window = min(n_cand, len(ranked))
             if len(upper) < window:
-                more_upper, more_exact = self._proximity_bounds(plan, ranked[len(upper):window])
+                new_rows = ranked[len(upper):window]
+                if pair_songs is None and column_cost < int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
+                    pair_songs = [self._scorer.both(0, vocab[x], vocab[y]) for x, y in plan.pairs]
+                more_upper, more_exact = self._proximity_bounds(plan, new_rows, pair_songs)
                 upper = np.concatenate([upper, more_upper])
                 exact = np.concatenate([exact, more_exact])
             best, best_scores = self._proximity_top(plan, ranked[:window], ranked_scores[:window],
@@ -804,18 +812,26 @@ class Recommender(BaseEstimator):
             reach = int(np.count_nonzero(np.round(scores, _DECIMALS) >= best_scores[-1])) if len(best) == k else 0
             n_cand = max(4 * n_cand, reach + 1)
 
-    def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray,
+                          pair_songs: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Each song's proximity factor bounded from above without reading its
         text (as if every pair it has both words of stood together), and
-        exactly where no pair applies (NaN elsewhere)."""
+        exactly where no pair applies (NaN elsewhere).  ``pair_songs``: for
+        each pair, the songs having both its words (ascending), if known."""
         p = float(self.proximity)
-        pair_terms = sorted({t for pair in plan.pairs for t in pair})
-        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
-        has = self._has_terms(rows, pair_ids)
-        col = {t: j for j, t in enumerate(pair_terms)}
         applicable = np.zeros(len(rows), np.int64)
-        for x, y in plan.pairs:
-            applicable += has[:, col[x]] & has[:, col[y]]
+        if pair_songs is not None:
+            for both in pair_songs:
+                if len(both):
+                    at = np.minimum(np.searchsorted(both, rows), len(both) - 1)
+                    applicable += both[at] == rows
+        else:
+            pair_terms = sorted({t for pair in plan.pairs for t in pair})
+            pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+            has = self._has_terms(rows, pair_ids)
+            col = {t: j for j, t in enumerate(pair_terms)}
+            for x, y in plan.pairs:
+                applicable += has[:, col[x]] & has[:, col[y]]
         # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
         upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
         exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
