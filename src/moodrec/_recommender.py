@@ -21,6 +21,7 @@ How a query is understood, in order:
 
 from __future__ import annotations
 
+import heapq
 import math
 import numbers
 import os
@@ -778,6 +779,15 @@ class Recommender(BaseEstimator):
         n_cand = k + 8
         depth = min(len(ids), max(16 * n_cand, 512))
         ranked, ranked_scores = top_k(ids, scores, depth)
+        if len(ranked) >= k:
+            # Every song keeps at least 1 - proximity of its score, so the k-th
+            # final score is at least that share of the k-th score: the window
+            # starts with every song that can reach it, and texts are read in
+            # the order of their bounds over all of them (reading within a
+            # smaller window first would read songs a wider one rules out).
+            floor = 1.0 - float(self.proximity)
+            at_least = float(ranked_scores[k - 1]) * floor - _SLACK
+            n_cand = max(n_cand, int(np.count_nonzero(np.round(scores, _DECIMALS) >= at_least)))
         upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
         exact = np.empty(0)  # its exact factor, NaN where not read yet
         # Which pairs a song has both words of: from its row, or, once the rows
@@ -850,22 +860,27 @@ class Recommender(BaseEstimator):
         bound = scores * upper
         pair_terms = sorted({t for pair in plan.pairs for t in pair})
         pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
-        while True:
-            known = ~np.isnan(exact)
-            n_known = int(known.sum())
-            if n_known >= k:
-                final = np.round(scores[known] * exact[known], _DECIMALS)
-                kth = float(np.partition(final, n_known - k)[n_known - k])
-            else:
-                kth = -np.inf
+        # The k best final scores known so far (a min-heap): songs are read
+        # best bound first, one at a time, until the next bound falls below
+        # the k-th, so no text is read that a better-ordered reading would skip.
+        known = ~np.isnan(exact)
+        best = scores[known] * exact[known]
+        if len(best) > k:
+            best = np.partition(best, len(best) - k)[len(best) - k:]
+        heap = best.tolist()
+        heapq.heapify(heap)
+        unread = np.flatnonzero(~known)
+        for j in unread[np.argsort(-bound[unread], kind="stable")].tolist():
             # a song bounded this far below the k-th cannot even round to a tie
-            need = np.flatnonzero(~known & (bound >= kth - _SLACK))
-            if len(need) == 0:
+            if len(heap) >= k and bound[j] < heap[0] - _SLACK:
                 break
-            need = need[np.argsort(-bound[need], kind="stable")[: max(8, k)]]
-            for j in need.tolist():
-                share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
-                exact[j] = 1.0 - p * (1.0 - share)
+            share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
+            exact[j] = 1.0 - p * (1.0 - share)
+            final = float(scores[j] * exact[j])
+            if len(heap) < k:
+                heapq.heappush(heap, final)
+            elif final > heap[0]:
+                heapq.heapreplace(heap, final)
         known = ~np.isnan(exact)
         return top_k(rows[known], scores[known] * exact[known], k)
 
