@@ -1012,9 +1012,9 @@ class Recommender(BaseEstimator):
         if total <= 0:
             return ()
         groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
-        for c, t, src in zip(contrib, plan.terms, plan.sources):
-            if c > 0:
-                groups.setdefault(src, []).append((float(c), self._display(int(t))))
+        # a song has few of a query's (often hundreds of) expansion words: visit only those
+        for j in np.flatnonzero(contrib > 0).tolist():
+            groups.setdefault(plan.sources[j], []).append((float(contrib[j]), self._display(int(plan.terms[j]))))
         reasons = []
         for (kind, label), items in groups.items():
             items.sort(key=lambda x: -x[0])
