@@ -777,17 +777,18 @@ class Recommender(BaseEstimator):
         # window, a song's text is read only if its bound (its word pairs
         # present, as if all stood together) can still reach the k-th best.
         n_cand = k + 8
-        depth = min(len(ids), max(16 * n_cand, 512))
-        ranked, ranked_scores = top_k(ids, scores, depth)
-        if len(ranked) >= k:
+        rounded = np.round(scores, _DECIMALS)  # as top_k ranks them
+        if len(ids) >= k:
             # Every song keeps at least 1 - proximity of its score, so the k-th
             # final score is at least that share of the k-th score: the window
             # starts with every song that can reach it, and texts are read in
             # the order of their bounds over all of them (reading within a
             # smaller window first would read songs a wider one rules out).
-            floor = 1.0 - float(self.proximity)
-            at_least = float(ranked_scores[k - 1]) * floor - _SLACK
-            n_cand = max(n_cand, int(np.count_nonzero(np.round(scores, _DECIMALS) >= at_least)))
+            kth_score = float(np.partition(rounded, len(ids) - k)[len(ids) - k])
+            at_least = kth_score * (1.0 - float(self.proximity)) - _SLACK
+            n_cand = max(n_cand, int(np.count_nonzero(rounded >= at_least)))
+        # one more than the window, to know the best score outside it
+        ranked, ranked_scores = top_k(ids, scores, min(len(ids), n_cand + 1))
         upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
         exact = np.empty(0)  # its exact factor, NaN where not read yet
         # Which pairs a song has both words of: from its row, or, once the rows
@@ -819,7 +820,7 @@ class Recommender(BaseEstimator):
                 return best, best_scores
             # every song scoring at least the k-th final score so far must be
             # in the window (the k-th only rises as it grows): go there at once
-            reach = int(np.count_nonzero(np.round(scores, _DECIMALS) >= best_scores[-1])) if len(best) == k else 0
+            reach = int(np.count_nonzero(rounded >= best_scores[-1])) if len(best) == k else 0
             n_cand = max(4 * n_cand, reach + 1)
 
     def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray,
