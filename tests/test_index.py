@@ -163,3 +163,71 @@ def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Re
         assert fast.tolist() == slow, q
         checked += int((fast > 1.0 - rec.proximity).sum())
     assert checked > 0  # some songs had a pair side by side
+
+
+def test_proximity_bounds_hold_and_pruned_proximity_ranking_equals_brute_force(
+    synthetic: moodrec.Recommender,
+) -> None:
+    # Texts are read only for songs whose bound can reach the k-th best: the
+    # bound must never be below the exact factor, and the top k must be the
+    # one every song's exact factor gives.
+    rec = synthetic
+    rows = np.arange(rec.n_songs_)
+    checked = 0
+    for q in make_queries(40, seed=13) + ["drinking alone tonight", "rainy night walk", "tell him i love him"]:
+        plan = rec.analyze(q)
+        if not plan.pairs or len(plan.terms) == 0:
+            continue
+        exact = rec._proximity_factor(plan, rows)
+        upper, known = rec._proximity_bounds(rec.analyze(q), rows)
+        assert np.all(upper >= exact), q
+        assert np.array_equal(known[~np.isnan(known)], exact[~np.isnan(known)]), q
+        # the same bounds from the pair words' columns as from the songs' rows
+        v = rec.vocabulary_
+        pair_songs = [rec._scorer.both(0, v[x], v[y]) for x, y in plan.pairs]
+        by_columns = rec._proximity_bounds(rec.analyze(q), rows, pair_songs)
+        assert by_columns[0].tolist() == upper.tolist(), q
+        assert np.array_equal(by_columns[1], known, equal_nan=True), q
+        ids, dots = rec._scorer.candidates(plan.scoring, rec.n_songs_)
+        scores = np.clip(dots * rec._factor(plan, ids), 0.0, 1.0)
+        ids, scores = ids[scores > 0], scores[scores > 0]
+        ranked, ranked_scores = top_k(ids, scores, len(ids))
+        want_ids, want_scores = top_k(ranked, ranked_scores * exact[ranked], len(ranked))
+        for k in (1, 3, 10, 40):
+            got_ids, got_scores = rec._rank(rec.analyze(q), k)
+            assert got_ids.tolist() == want_ids[:k].tolist(), (q, k)
+            assert got_scores.tolist() == want_scores[:k].tolist(), (q, k)
+        checked += 1
+    assert checked > 10
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_column_sums_like_numpy_bit_for_bit(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodrec import _index
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    cols = [(np.sort(rng.choice(n, size=int(rng.integers(1, n)), replace=False)).astype(np.int32),
+             rng.random(n).astype(dtype), float(rng.random())) for _ in range(6)]
+    want = np.zeros(n)
+    for ids, vals, q in cols:
+        want[ids] += np.multiply(vals[: len(ids)], q, dtype=np.float64)
+    for in_c in (True, False):
+        monkeypatch.setattr(_index, "_IN_C", in_c and _index._kernel_adds_like_numpy())
+        got = np.zeros(n)
+        for ids, vals, q in cols:
+            _index.add_column(got, ids, vals[: len(ids)], q)
+        assert got.tobytes() == want.tobytes()
+
+
+def test_mood_only_queries_pruned_equal_the_full_ranking(synthetic: moodrec.Recommender) -> None:
+    rec = synthetic
+    for q in ["not sad", "not happy", "not upbeat", "not bright"]:
+        plan = rec.analyze(q)
+        assert len(plan.terms) == 0 and plan.valence != 0
+        full_ids, full_scores = rec._rank(plan, rec.n_songs_)
+        for k in (1, 5, 20):
+            ids, scores = rec._rank(plan, k)
+            assert ids.tolist() == full_ids[:k].tolist(), (q, k)
+            assert scores.tolist() == full_scores[:k].tolist(), (q, k)
+            assert len(rec._mood_only(plan, k)[0]) < len(rec._mood_only(plan)[0])  # pruning did happen

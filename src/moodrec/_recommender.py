@@ -21,6 +21,7 @@ How a query is understood, in order:
 
 from __future__ import annotations
 
+import heapq
 import math
 import numbers
 import os
@@ -39,10 +40,10 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from ._catalog import CatalogLike, split_list, validate_catalog
-from ._index import InvertedIndex, Scorer, SpellIndex, top_k
+from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
-from ._store import ColumnStore
+from ._store import ColumnStore, plain
 from ._text import TEXT_BREAK, Analyzer, Token, joined_words
 from .exceptions import NotFittedError, UnknownSongError
 
@@ -766,7 +767,7 @@ class Recommender(BaseEstimator):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
         if len(plan.terms) == 0:
-            ids, scores = self._mood_only(plan)
+            ids, scores = self._mood_only(plan, k, allowed)
         else:
             floor = 1.0 - float(self.proximity) if plan.pairs else 1.0
 
@@ -787,21 +788,44 @@ class Recommender(BaseEstimator):
         # candidates; if a song outside them could still beat the k-th, the
         # candidate set grows.  The result is exact, not an approximation.
         # Candidates are ranked once (best first, ties by id); the window of
-        # them that proximity is computed for grows until nothing below it can
-        # still win, and the ranking is widened only if the window outgrows it.
+        # them considered grows until nothing below it can still win, and the
+        # ranking is widened only if the window outgrows it.  Within the
+        # window, a song's text is read only if its bound (its word pairs
+        # present, as if all stood together) can still reach the k-th best.
         n_cand = k + 8
-        depth = min(len(ids), max(16 * n_cand, 512))
-        ranked, ranked_scores = top_k(ids, scores, depth)
-        factors: list[float] = []
+        rounded = np.round(scores, _DECIMALS)  # as top_k ranks them
+        if len(ids) >= k:
+            # Every song keeps at least 1 - proximity of its score, so the k-th
+            # final score is at least that share of the k-th score: the window
+            # starts with every song that can reach it, and texts are read in
+            # the order of their bounds over all of them (reading within a
+            # smaller window first would read songs a wider one rules out).
+            kth_score = float(np.partition(rounded, len(ids) - k)[len(ids) - k])
+            at_least = kth_score * (1.0 - float(self.proximity)) - _SLACK
+            n_cand = max(n_cand, int(np.count_nonzero(rounded >= at_least)))
+        # one more than the window, to know the best score outside it
+        ranked, ranked_scores = top_k(ids, scores, min(len(ids), n_cand + 1))
+        upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
+        exact = np.empty(0)  # its exact factor, NaN where not read yet
+        # Which pairs a song has both words of: from its row, or, once the rows
+        # to look at outweigh the pair words' columns, from those columns.
+        vocab, ix = self.vocabulary_, self.index_
+        column_cost = sum(int(ix.indptr[vocab[t] + 1] - ix.indptr[vocab[t]]) for pair in plan.pairs for t in pair)
+        pair_songs: list[np.ndarray] | None = None
         while True:
             if n_cand > len(ranked) and len(ranked) < len(ids):
                 depth = min(len(ids), 4 * n_cand)
                 ranked, ranked_scores = top_k(ids, scores, depth)
             window = min(n_cand, len(ranked))
-            if len(factors) < window:
-                factors.extend(self._proximity_factor(plan, ranked[len(factors):window]).tolist())
-            final = ranked_scores[:window] * np.asarray(factors[:window])
-            best, best_scores = top_k(ranked[:window], final, k)
+            if len(upper) < window:
+                new_rows = ranked[len(upper):window]
+                if pair_songs is None and column_cost < int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
+                    pair_songs = [self._scorer.both(0, vocab[x], vocab[y]) for x, y in plan.pairs]
+                more_upper, more_exact = self._proximity_bounds(plan, new_rows, pair_songs)
+                upper = np.concatenate([upper, more_upper])
+                exact = np.concatenate([exact, more_exact])
+            best, best_scores = self._proximity_top(plan, ranked[:window], ranked_scores[:window],
+                                                    upper[:window], exact[:window], k)
             if window < len(ranked):
                 outside = float(ranked_scores[window])
             elif len(ranked) < len(ids):
@@ -810,7 +834,72 @@ class Recommender(BaseEstimator):
                 outside = -1.0
             if outside < 0 or (len(best) == k and best_scores[-1] > outside):
                 return best, best_scores
-            n_cand *= 4
+            # every song scoring at least the k-th final score so far must be
+            # in the window (the k-th only rises as it grows): go there at once
+            reach = int(np.count_nonzero(rounded >= best_scores[-1])) if len(best) == k else 0
+            n_cand = max(4 * n_cand, reach + 1)
+
+    def _proximity_bounds(self, plan: QueryPlan, rows: np.ndarray,
+                          pair_songs: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each song's proximity factor bounded from above without reading its
+        text (as if every pair it has both words of stood together), and
+        exactly where no pair applies (NaN elsewhere).  ``pair_songs``: for
+        each pair, the songs having both its words (ascending), if known."""
+        p = float(self.proximity)
+        applicable = np.zeros(len(rows), np.int64)
+        if pair_songs is not None:
+            for both in pair_songs:
+                if len(both):
+                    at = np.minimum(np.searchsorted(both, rows), len(both) - 1)
+                    applicable += both[at] == rows
+        else:
+            pair_terms = sorted({t for pair in plan.pairs for t in pair})
+            pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+            has = self._has_terms(rows, pair_ids)
+            col = {t: j for j, t in enumerate(pair_terms)}
+            for x, y in plan.pairs:
+                applicable += has[:, col[x]] & has[:, col[y]]
+        # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
+        upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
+        exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
+        for j, row in enumerate(rows.tolist()):
+            got = plan.shares.get(row)
+            if got is not None:
+                exact[j] = 1.0 - p * (1.0 - got)
+        return upper, exact
+
+    def _proximity_top(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray, upper: np.ndarray,
+                       exact: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top k of ``rows`` by score x proximity factor, reading the texts
+        of only the songs whose bound reaches the k-th best known final score.
+        ``exact`` is filled in place."""
+        p = float(self.proximity)
+        bound = scores * upper
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        # The k best final scores known so far (a min-heap): songs are read
+        # best bound first, one at a time, until the next bound falls below
+        # the k-th, so no text is read that a better-ordered reading would skip.
+        known = ~np.isnan(exact)
+        best = scores[known] * exact[known]
+        if len(best) > k:
+            best = np.partition(best, len(best) - k)[len(best) - k:]
+        heap = best.tolist()
+        heapq.heapify(heap)
+        unread = np.flatnonzero(~known)
+        for j in unread[np.argsort(-bound[unread], kind="stable")].tolist():
+            # a song bounded this far below the k-th cannot even round to a tie
+            if len(heap) >= k and bound[j] < heap[0] - _SLACK:
+                break
+            share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
+            exact[j] = 1.0 - p * (1.0 - share)
+            final = float(scores[j] * exact[j])
+            if len(heap) < k:
+                heapq.heappush(heap, final)
+            elif final > heap[0]:
+                heapq.heapreplace(heap, final)
+        known = ~np.isnan(exact)
+        return top_k(rows[known], scores[known] * exact[known], k)
 
     def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
         """1 for songs where the query's adjacent words stand together, down to
@@ -876,12 +965,15 @@ class Recommender(BaseEstimator):
         applicable = [(x, y) for x, y in plan.pairs if x in present and y in present]
         if not applicable:
             return 0.0
-        rec = self._record(row)
+        # only the two fields read, not the whole record
+        cols = self._store.columns
+        title, blurb = (plain(cols[c][row]) if c in cols else None for c in ("title", "blurb"))
+        text = f"{title or ''}. {blurb or ''}"
         a = self.analyzer_
         wanted = {t for pair in applicable for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}
         pos = 0
-        for clause, part in enumerate(_CLAUSE_SPLIT.split(f"{rec.get('title') or ''}. {rec.get('blurb') or ''}")):
+        for clause, part in enumerate(_CLAUSE_SPLIT.split(text)):
             for w in a.raw_words(part):
                 for t in a.word_terms(w):
                     if t in wanted:
@@ -894,12 +986,26 @@ class Recommender(BaseEstimator):
                 hits += 1
         return hits / len(plan.pairs)
 
-    def _mood_only(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
+    def _mood_only(self, plan: QueryPlan, k: int | None = None,
+                   allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Scores for a query that says only a direction ("not sad"): the
-        songs leaning the same way, by how far they lean."""
-        ids = np.arange(self.n_songs_)
+        songs leaning the same way, by how far they lean.
+
+        Given ``k``, only songs that can still reach the top k come back: a
+        song's final score never exceeds this one (its factors are <= 1), so
+        the k-th best final score among the most leaning songs bounds the rest."""
         scores = np.maximum(0.0, plan.valence * self.valence_)
-        return ids[scores > 0], scores[scores > 0]
+        n = len(scores)
+        m = max(16 * (k or 0), 256)
+        if k is not None and allowed is None and 4 * m < n:
+            top = np.argpartition(scores, n - m)[n - m:]
+            final = np.round(np.clip(scores[top] * self._factor(plan, top), 0.0, 1.0), _DECIMALS)
+            kth = float(np.partition(final, m - k)[m - k])
+            if kth > 0:
+                ids = np.flatnonzero(scores >= kth - _SLACK)
+                return ids, scores[ids]
+        ids = np.flatnonzero(scores > 0)
+        return ids, scores[ids]
 
     def _row_weights(self, row: int, terms: np.ndarray) -> np.ndarray:
         """The song's TF-IDF weight for each of ``terms`` (0 where absent)."""
@@ -923,9 +1029,9 @@ class Recommender(BaseEstimator):
         if total <= 0:
             return ()
         groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
-        for c, t, src in zip(contrib, plan.terms, plan.sources):
-            if c > 0:
-                groups.setdefault(src, []).append((float(c), self._display(int(t))))
+        # a song has few of a query's (often hundreds of) expansion words: visit only those
+        for j in np.flatnonzero(contrib > 0).tolist():
+            groups.setdefault(plan.sources[j], []).append((float(contrib[j]), self._display(int(plan.terms[j]))))
         reasons = []
         for (kind, label), items in groups.items():
             items.sort(key=lambda x: -x[0])
