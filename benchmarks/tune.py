@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import moodrec  # noqa: E402
 from quality import load_queries, ndcg_at  # noqa: E402
+
+import moodrec  # noqa: E402
 
 FIT_GRID = {"title_weight": [1.0], "tag_weight": [1.5], "feeling_weight": [2.0, 6.0, 10.0]}
 QUERY_GRID = {

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 import moodrec
-from moodrec._index import N_TIERS, InvertedIndex, Scorer, SpellIndex, damerau_levenshtein, top_k
+from moodrec._index import (
+    N_TIERS,
+    InvertedIndex,
+    Scorer,
+    SpellIndex,
+    damerau_levenshtein,
+    top_k,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from _generate import make_catalog, make_queries  # noqa: E402

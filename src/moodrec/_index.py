@@ -10,10 +10,9 @@ catalog; the best k are picked with a partial selection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp

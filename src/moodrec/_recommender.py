@@ -26,10 +26,10 @@ import math
 import numbers
 import os
 import re
-from itertools import chain
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
