@@ -230,3 +230,8 @@ def test_explain_gives_every_song_its_place_in_the_full_ranking(bundled: Recomme
     unmatched = set(bundled.song_ids_) - set(full.song_ids)
     for sid in sorted(unmatched)[:3]:
         assert bundled.explain(query, sid).rank == 0
+
+
+def test_a_cue_does_not_match_across_a_korean_word(bundled: Recommender) -> None:
+    assert "loneliness" in bundled.analyze("apartment is so quiet").feelings
+    assert "loneliness" not in bundled.analyze("apartment is 정말 quiet").feelings

@@ -164,7 +164,9 @@ class Lexicon:
                     if tuple(keys[i : i + n]) == cue_keys:
                         out.append(CueMatch(fi, i, i + n))
         if self._en_bare:
-            pos = [i for i, t in enumerate(tokens) if not t.hangul and keys[i] not in self._intensifiers]
+            # a Hangul word stays in place (its key never starts an English cue), so
+            # a cue never matches across it
+            pos = [i for i, t in enumerate(tokens) if t.hangul or keys[i] not in self._intensifiers]
             bare = [keys[i] for i in pos]
             found = {(m.feeling, m.start) for m in out}
             for j, i in enumerate(pos):
