@@ -7,11 +7,15 @@ One command, from the repository root::
     python benchmarks/quality.py --ablations  # also moodrec with each part of query understanding off
     python benchmarks/quality.py --per-query  # also every query's nDCG@5 for each system
     python benchmarks/quality.py --latent     # also the latent-similarity (SVD) experiment
+    python benchmarks/quality.py --initial-judgments  # without the pooled grades
 
 The judged set is ``benchmarks/data/queries.csv``: each query has a kind (short, paraphrase,
 long, korean, typo, situation, contrast), a split (dev: parameters were tuned on it; test:
 held out) and graded judgments (2 = a curator would put it first, 1 = fits partly), made by
-reading the catalog, independently of any engine's ranking.
+reading the catalog, independently of any engine's ranking.  ``benchmarks/data/pooled.csv``
+adds the grades, zeros included, that blind judges gave to the songs the systems ranked in
+their top 10 and no judge had graded (depth-10 pooling, ``pool.py``); ``judged@5`` reports
+how much of each system's top 5 is judged.
 
 Systems, side by side in the same run, on the same text (blurb, title, artist):
 
