@@ -640,7 +640,7 @@ class Recommender(BaseEstimator):
         table = self.analyzer_.genres
         if not table or "themes" not in self._store.names:
             return [], []
-        keys = [self.analyzer_.strip_particle(t.surface) if t.hangul else t.key for t in tokens]
+        keys = [_match_key(self.analyzer_, t) for t in tokens]
         asked: list[str] = []
         out: list[str] = []
         longest = max(len(k) for k in table)
@@ -656,9 +656,11 @@ class Recommender(BaseEstimator):
         a = self.analyzer_
         known = self.lexicon_.known_keys
         for word in a.respellings(tok.surface):
-            if a.is_common_word(word) or a.key(word) in self.vocabulary_ or a.key(word) in known:
-                terms = tuple(t for t in a.word_terms(word) if t in self.vocabulary_)
-                return Token(word, a.key(word), terms, False, not a.word_terms(word), tok.clause)
+            key = a.key(word)
+            if a.is_common_word(word) or key in self.vocabulary_ or key in known:
+                all_terms = a.word_terms(word)
+                terms = tuple(t for t in all_terms if t in self.vocabulary_)
+                return Token(word, key, terms, False, not all_terms, tok.clause)
         return None
 
     def _is_negator(self, tok: Token) -> bool:
@@ -716,7 +718,7 @@ class Recommender(BaseEstimator):
             weights.append(1.0)
             covered[m.start : m.end] = True
         for i, tok in enumerate(tokens):
-            v = tone.get(self.analyzer_.strip_particle(tok.surface) if tok.hangul else tok.key)
+            v = tone.get(_match_key(self.analyzer_, tok))
             if v is not None:
                 votes.append(-0.5 * v if negated[i] else v)
                 weights.append(_TONE_WEIGHT)
@@ -1410,6 +1412,12 @@ def _expansion_matrix(lexicon: Lexicon, vocab: dict[str, int], idf: np.ndarray) 
 
 
 _CHUNK = 100_000
+
+
+def _match_key(analyzer: Analyzer, tok: Token) -> str:
+    """A query token's key in the genre and tone tables (a corrected Latin
+    word by the word it was read as)."""
+    return analyzer.strip_particle(tok.surface) if tok.hangul else tok.key
 
 
 def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:

@@ -181,7 +181,7 @@ class Analyzer:
         self.tone: dict[str, float] = {}
         for w, v in lang.get("tone_words", {}).items():
             for part in _WORD_RE.findall(normalize(w))[:1]:
-                self.tone[self.strip_particle(part) if is_hangul(part) else self.key(part)] = float(v)
+                self.tone[self.match_key(part)] = float(v)
         self._respellings = tuple((str(a), str(b)) for a, b in lang.get("respellings_en", []))
         # Multi-word synonyms written as one word ("by myself" -> alone,
         # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
@@ -218,7 +218,7 @@ class Analyzer:
         self.genres: dict[tuple[str, ...], str] = {}
         for genre, forms in lang.get("genres", {}).items():
             for form in [genre, *forms]:
-                keys = tuple(self.strip_particle(w) if is_hangul(w) else self.key(w)
+                keys = tuple(self.match_key(w)
                              for w in self.merge_phrases(_WORD_RE.findall(normalize(form))))
                 if keys:
                     self.genres.setdefault(keys, genre)
@@ -331,6 +331,15 @@ class Analyzer:
         if word.endswith("'s"):
             word = word[:-2]
         return self.stem(word.replace("'", ""))
+
+    def match_key(self, word: str) -> str:
+        """The key a word is looked up by in the genre and tone tables: a Korean
+        word without its particle, any other word's ``key``.
+
+        >>> Analyzer().match_key("트로트를"), Analyzer().match_key("ballads")
+        ('트로트', 'ballad')
+        """
+        return self.strip_particle(word) if is_hangul(word) else self.key(word)
 
     def expand_informal(self, word: str) -> tuple[str, ...]:
         """Informal spellings written out (gf -> girlfriend, nite -> night,
