@@ -62,19 +62,15 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         Recommender().fit(moodrec.load_songs().head(5)).save(tmp_path / "no" / "such" / "dir")
 
 
-def test_unknown_format_version(saved: Path) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("format_version", 99, "format version 99"), ("analyzer_version", 1, "text analyser version 1")],
+)
+def test_unknown_format_or_analyzer_version(saved: Path, field: str, value: int, message: str) -> None:
     manifest = json.loads((saved / "model.json").read_text(encoding="utf-8"))
-    manifest["format_version"] = 99
+    manifest[field] = value
     (saved / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(ModelFormatError, match="format version 99"):
-        Recommender.load(saved)
-
-
-def test_other_analyzer_version(saved: Path) -> None:
-    manifest = json.loads((saved / "model.json").read_text(encoding="utf-8"))
-    manifest["analyzer_version"] = 1
-    (saved / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
-    with pytest.raises(ModelFormatError, match="text analyser version 1"):
+    with pytest.raises(ModelFormatError, match=message):
         Recommender.load(saved)
 
 
