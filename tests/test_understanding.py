@@ -87,7 +87,7 @@ def test_korean_negation(bundled: Recommender) -> None:
 def test_every_match_says_why(bundled: Recommender) -> None:
     for q in ["drinking alone", "외로운 밤", "lonley nite", "she left me"]:
         for m in bundled.recommend(q, k=5):
-            shares = [r.share for r in m.reasons if r.kind in ("word", "spelling", "feeling")]
+            shares = [r.share for r in m.reasons if r.kind in ("word", "spelling", "translation", "feeling")]
             assert shares and sum(shares) == pytest.approx(1.0, abs=1e-3), (q, m.reasons)
             assert m.why
             for r in m.reasons:
@@ -235,3 +235,50 @@ def test_explain_gives_every_song_its_place_in_the_full_ranking(bundled: Recomme
 def test_a_cue_does_not_match_across_a_korean_word(bundled: Recommender) -> None:
     assert "loneliness" in bundled.analyze("apartment is so quiet").feelings
     assert "loneliness" not in bundled.analyze("apartment is 정말 quiet").feelings
+
+
+# ----------------------------------------------------------- Korean words in English
+def _commute_catalog() -> pd.DataFrame:
+    return pd.DataFrame({
+        "title": ["Line Two", "Tide"],
+        "artist": ["A", "B"],
+        "blurb": ["Standing on the subway on the way home, too tired to think.",
+                  "Waves and gulls by the sea on a lazy summer afternoon."],
+    })
+
+
+def test_a_korean_word_reaches_an_english_blurb_through_the_glossary() -> None:
+    rec = Recommender().fit(_commute_catalog())
+    recs = rec.recommend("지하철에서", k=2)  # the word for subway, with a particle
+    assert [m.title for m in recs] == ["Line Two"]  # the sea song shares nothing with it
+    reason = next(r for r in recs[0].reasons if r.kind == "translation")
+    assert reason.share > 0.2 and reason.describe().startswith('"지하철에서" read as "subway"')
+
+
+def test_glossary_words_match_as_prefixes_one_syllable_words_whole() -> None:
+    from moodrec._lexicon import Lexicon
+    from moodrec._text import Analyzer
+
+    lex, a = Lexicon(), Analyzer()
+
+    def english(query: str) -> list[str]:
+        return [w for _, _, words in lex.translate(a.tokens(query)) for w in words]
+
+    assert "rain" in english("비가 와") and "rain" in english("비")
+    assert "rain" not in english("비밀")  # a secret, not rain
+    assert "miss" in english("엄마가 보고 싶어")  # a phrase of two words, its ending conjugated
+    assert {"miss", "longing"} & set(english("그리워")) & set(english("그리운"))  # one stem, two endings
+
+
+def test_a_negated_korean_word_is_not_translated(bundled: Recommender) -> None:
+    said = {label for kind, label in bundled.analyze("안 슬픈 노래").sources if kind == "translation"}
+    assert not any("슬픈" in label for label in said)
+    assert any("슬픈" in label for kind, label in bundled.analyze("슬픈 노래").sources if kind == "translation")
+
+
+def test_a_lexicon_without_a_glossary_translates_nothing() -> None:
+    from moodrec._lexicon import Lexicon
+    from moodrec._text import Analyzer, load_resource
+
+    data = {k: v for k, v in load_resource("lexicon.json").items() if k != "glossary_ko_en"}
+    assert Lexicon(data).translate(Analyzer().tokens("지하철에서 비가 와")) == []

@@ -135,6 +135,21 @@ class Lexicon:
         for word, v in data.get("valence_words", {}).items():
             for term in a.terms(word):
                 self.valence[term] = float(v)
+        # Korean query words in English: first syllable -> [(jamo words, English words,
+        # exact)], longest first.  The blurbs are English, so a Korean query's own
+        # words (지하철, 벚꽃) reach them only through this glossary.
+        self._glossary: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]]] = {}
+        for korean, english in data.get("glossary_ko_en", {}).items():
+            words = korean.split()
+            if not words or not all(is_hangul(w) for w in words) or not english:
+                continue
+            keys = tuple(_jamo(w) for w in words)
+            # which words must match whole: a one-syllable word, unless it is
+            # the last of a phrase (비 오 matches 비가 오는, not 비밀)
+            whole = tuple(len(w) == 1 and (j < len(words) - 1 or len(words) == 1) for j, w in enumerate(words))
+            self._glossary.setdefault(words[0][0], []).append((keys, tuple(english), whole))
+        for lst4 in self._glossary.values():
+            lst4.sort(key=lambda e: -sum(len(k) for k in e[0]))
         #: English keys the lexicon knows, for spelling correction of queries.
         self.known_keys: frozenset[str] = frozenset(
             k for lst in self._en.values() for keys, _ in lst for k in keys
@@ -176,6 +191,47 @@ class Lexicon:
                         out.append(CueMatch(fi, i, pos[j + n - 1] + 1))
                         found.add((fi, i))
         return out
+
+    def translate(self, tokens: Sequence[Token]) -> list[tuple[int, int, tuple[str, ...]]]:
+        """English words for the Korean words of ``tokens``: (start, end, words).
+
+        A glossary entry matches words that begin with it (외로 matches
+        외로운 and 외로워); a one-syllable entry, or a one-syllable word of a
+        phrase before its last, only the whole word with or without its
+        particle (비 matches 비가, not 비밀); the longest entry wins and entries
+        never overlap.
+
+        >>> lex = Lexicon()
+        >>> [w for _, _, w in lex.translate(Analyzer().tokens("지하철에서 비가 와"))][:2]
+        [('subway',), ('rain',)]
+        """
+        out: list[tuple[int, int, tuple[str, ...]]] = []
+        if not self._glossary:
+            return out
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            hit = None
+            if tok.hangul:
+                for keys, english, whole in self._glossary.get(tok.surface[0], ()):
+                    n = len(keys)
+                    if i + n > len(tokens) or not all(t.hangul for t in tokens[i : i + n]):
+                        continue
+                    if all(self._glossary_word(tokens[i + j].surface, keys[j], whole[j]) for j in range(n)):
+                        hit = (i, i + n, english)
+                        break
+            if hit:
+                out.append(hit)
+                i = hit[1]
+            else:
+                i += 1
+        return out
+
+    def _glossary_word(self, word: str, key: str, whole: bool) -> bool:
+        jamo = _jamo(word)
+        if whole:
+            return jamo == key or _jamo(self.analyzer.strip_particle(word)) == key
+        return jamo.startswith(key)
 
     def song_valence(self, terms: Iterable[str], moods: Iterable[str] = ()) -> float:
         """Emotional direction of a song's text, -1 (dark) .. +1 (bright).

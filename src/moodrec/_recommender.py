@@ -63,6 +63,10 @@ _GENRE_PENALTY = 0.8
 _TONE_WEIGHT = 3.0
 #: Up to this many distinct words of its own, a query gets its full expansion.
 _LITERAL_WORDS_AT_FULL_EXPANSION = 4
+#: a Korean word's English translation against a word the user typed, and a
+#: translation's alternatives (after the first) against the first
+_TRANSLATION_WEIGHT = 0.8
+_TRANSLATION_ALTERNATIVE = 0.6
 #: A query is expanded by at most this many feelings ...
 MAX_FEELINGS = 4
 #: ... each with at most this many of its words (its strongest, by weight x idf).
@@ -488,6 +492,20 @@ class Recommender(BaseEstimator):
                 if t in self.vocabulary_ and base > literal.get(t, 0.0):
                     literal[t] = base
                     literal_src[t] = (kind, label)
+
+        # Korean words in English, for English blurbs: a translation weighs a
+        # little less than a word the user typed, its alternatives less again.
+        for start, end, english in lex.translate(tokens):
+            if any(negated[start:end]) or all(tokens[i].stop for i in range(start, end)):
+                continue
+            said = " ".join(tok.surface for tok in tokens[start:end])
+            base = (1.0 if in_cue[start] else ctx) * _TRANSLATION_WEIGHT
+            for n, word in enumerate(english):
+                for t in a.terms(word):
+                    x = base * (1.0 if n == 0 else _TRANSLATION_ALTERNATIVE)
+                    if t in self.vocabulary_ and x > literal.get(t, 0.0):
+                        literal[t] = x
+                        literal_src[t] = ("translation", f'"{said}" read as "{english[0]}"')
 
         genres, genres_out = self._genres(tokens, negated)
         for g in genres:

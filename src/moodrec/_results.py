@@ -23,7 +23,8 @@ class Reason:
     """One reason a song matched a query, with its share of the score.
 
     ``kind`` is ``"word"`` (a word of the query found in the song's text),
-    ``"spelling"`` (a query word read as a known word), ``"feeling"`` (a
+    ``"spelling"`` (a query word read as a known word), ``"translation"`` (a
+    Korean query word read as English words the song has), ``"feeling"`` (a
     feeling the query expresses, found through words the curator used),
     ``"mood"`` (the song's emotional direction set against the query's) or
     ``"similar"`` (for :meth:`Recommender.similar`: the songs share words).
@@ -46,7 +47,7 @@ class Reason:
         if self.kind == "word":
             # share 0: a note on how the words stand (side by side), not a word of its own
             return f'mentions "{self.label}" {pct}' if self.share > 0 else self.label
-        if self.kind == "spelling":
+        if self.kind in ("spelling", "translation"):
             # a misspelling read as a word the song does not have still says how the query was read
             return f"{self.label} {pct}" if self.share > 0 else self.label
         if self.kind in ("mood", "similar"):
