@@ -282,3 +282,40 @@ def test_a_lexicon_without_a_glossary_translates_nothing() -> None:
 
     data = {k: v for k, v in load_resource("lexicon.json").items() if k != "glossary_ko_en"}
     assert Lexicon(data).translate(Analyzer().tokens("지하철에서 비가 와")) == []
+
+
+# ------------------------------------------------------- what a blurb says a song is not
+def test_a_song_does_not_match_what_its_blurb_says_it_is_not() -> None:
+    songs = pd.DataFrame({
+        "title": ["Glow", "Goodbye"],
+        "artist": ["A", "B"],
+        "blurb": ["A warm, glowing love song, sung with a smile rather than tears. There is no heartbreak here.",
+                  "A goodbye sung through tears after the heartbreak of a breakup."],
+    })
+    rec = Recommender().fit(songs)
+    assert [m.title for m in rec.recommend("tears", k=2)] == ["Goodbye"]
+    assert [m.title for m in rec.recommend("heartbreak", k=2)] == ["Goodbye"]
+    assert rec.recommend("smile", k=2)[0].title == "Glow"
+    # and its direction comes from what it is: a bright song, not a tearful one
+    glow, goodbye = (rec.valence_[rec.row_of_[m]] for m in rec.song_ids_)
+    assert glow > 0 > goodbye
+
+
+@pytest.mark.parametrize("text", [
+    "There is no one to pour a second for.",  # "no one" is what the song is about
+    "It has no easy answers, only doubt.",
+    "Rather",
+])
+def test_contrast_markers_leave_other_sentences_whole(text: str) -> None:
+    from moodrec._text import Analyzer
+
+    assert Analyzer().drop_contrasts(text) == text
+
+
+def test_contrasts_end_at_punctuation_and_break_words() -> None:
+    from moodrec._text import Analyzer
+
+    a = Analyzer()
+    assert a.drop_contrasts("Calm rather than loud, and bright.") == "Calm  , and bright."
+    assert a.drop_contrasts("It is not a ballad but a march.") == "It is   but a march."
+    assert a.drop_contrasts("Sung with a smile instead of tears") == "Sung with a smile  "

@@ -206,8 +206,9 @@ class Recommender(BaseEstimator):
             if v > 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {v!r}")
 
-    def _song_fields(self, catalog: pd.DataFrame) -> dict[str, list[str]]:
-        """The text of each field of every song (missing cells as "")."""
+    def _song_fields(self, catalog: pd.DataFrame, analyzer: Analyzer) -> dict[str, list[str]]:
+        """The text of each field of every song (missing cells as ""), blurbs
+        without what they say a song is not (``Analyzer.drop_contrasts``)."""
 
         def col(name: str) -> list[str]:
             if name not in catalog.columns:
@@ -221,7 +222,7 @@ class Recommender(BaseEstimator):
             return [" ".join(parts) for parts in zip(col(first), col(second))]
 
         return {
-            "blurb": col("blurb"),
+            "blurb": [analyzer.drop_contrasts(b) if b else b for b in col("blurb")],
             "title": joined("title", "title_ko"),
             "artist": joined("artist", "artist_ko"),
             "themes": [t.replace(";", " ").replace("-", " ") if t else t for t in col("themes")],
@@ -231,7 +232,7 @@ class Recommender(BaseEstimator):
     def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
         n = len(catalog)
         vocab: dict[str, int] = {}
-        fields = self._song_fields(catalog)
+        fields = self._song_fields(catalog, analyzer)
         counts = {name: _count_matrix(texts, analyzer, vocab) for name, texts in fields.items()}
         n_words = len(vocab)
         for name in counts:

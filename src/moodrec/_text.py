@@ -207,6 +207,9 @@ class Analyzer:
         for options in self._phrases.values():
             options.sort(key=lambda o: -len(o[0]))
         self._phrase_first = frozenset(self._phrases)
+        # What a blurb says a song is not ("rather than tears", "there is no
+        # anger here") describes its opposite: drop_contrasts leaves it out.
+        self._contrast, self._contrast_hints = self._contrast_pattern(lang.get("contrast_en", {}))
         # Per-instance memo: catalogs repeat words far more than they add new
         # ones, so each distinct surface form is analysed once.
         self._word_terms = lru_cache(maxsize=1 << 18)(self._word_terms_uncached)
@@ -222,6 +225,43 @@ class Analyzer:
                              for w in self.merge_phrases(_WORD_RE.findall(normalize(form))))
                 if keys:
                     self.genres.setdefault(keys, genre)
+
+    def _contrast_pattern(self, spec: dict[str, Any]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+        markers = [str(m) for m in spec.get("markers", [])]
+        frames = [(str(a), str(b)) for a, b in spec.get("frames", [])]
+        if not markers and not frames:
+            return None, ()
+        n = int(spec.get("max_words", 5))
+
+        def phrase(p: str) -> str:
+            return r"\s+".join(re.escape(w).replace("'", "['’]") for w in p.split())
+
+        word = r"[^\s.,;:!?()\"]+"
+        breaks = "|".join(re.escape(b) for b in sorted(self.negation_breaks_en))
+        alternatives = []
+        if markers:
+            heads = "|".join(phrase(m) for m in sorted(markers, key=len, reverse=True))
+            alternatives.append(rf"\b(?:{heads})\b(?:\s+(?!(?:{breaks})\b){word}){{1,{n}}}")
+        for start, end in frames:
+            alternatives.append(rf"\b{phrase(start)}(?:\s+{word}){{1,{max(n - 1, 1)}}}?\s+{phrase(end)}\b")
+        # a cheap first look: the text has a marker, its first letter in either case
+        hints = {p[1:] for p in markers + [a for a, _ in frames]}
+        hints |= {h.replace("'", "’") for h in hints}
+        return re.compile("|".join(alternatives), re.IGNORECASE), tuple(sorted(hints))
+
+    def drop_contrasts(self, text: str) -> str:
+        """``text`` without what it says a song is not.
+
+        Curators write "rather than tears", "not a ballad", "there is no anger
+        here": those words name the song's opposite, so a blurb is indexed
+        without them (markers from ``language.json``).
+
+        >>> Analyzer().drop_contrasts("Warm and glowing rather than tearful. There is no anger here, only calm.")
+        'Warm and glowing  .  , only calm.'
+        """
+        if self._contrast is None or not any(h in text for h in self._contrast_hints):
+            return text
+        return self._contrast.sub(" ", text)
 
     # ------------------------------------------------------------------ words
     def stem(self, word: str) -> str:
