@@ -4,6 +4,7 @@ One command, from the repository root::
 
     python benchmarks/quality.py              # moodrec vs. the plain baseline (and bm25s if installed)
     python benchmarks/quality.py --split test # only the held-out half of the queries
+    python benchmarks/quality.py --split fresh  # only the queries written after the engine was built
     python benchmarks/quality.py --ablations  # also moodrec with each part of query understanding off
     python benchmarks/quality.py --per-query  # also every query's nDCG@5 for each system
     python benchmarks/quality.py --latent     # also the latent-similarity (SVD) experiment
@@ -11,8 +12,9 @@ One command, from the repository root::
 
 The judged set is ``benchmarks/data/queries.csv``: each query has a kind (short, paraphrase,
 long, korean, typo, situation, contrast), a split (dev: parameters were tuned on it; test:
-held out) and graded judgments (2 = a curator would put it first, 1 = fits partly), made by
-reading the catalog, independently of any engine's ranking.  ``benchmarks/data/pooled.csv``
+held out; fresh: written and judged later, by a writer who saw only the catalog, never the
+engine or the other queries) and graded judgments (2 = a curator would put it first, 1 = fits
+partly), made by reading the catalog, independently of any engine's ranking.  ``benchmarks/data/pooled.csv``
 adds the grades, zeros included, that blind judges gave to the songs the systems ranked in
 their top 10 and no judge had graded (depth-10 pooling, ``pool.py``); ``judged@5`` reports
 how much of each system's top 5 is judged.
@@ -252,7 +254,7 @@ def summary(results: dict[str, pd.DataFrame], metric: str, by: str) -> pd.DataFr
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    p.add_argument("--split", choices=["dev", "test", "fresh", "all"], default="all")
     p.add_argument("--ablations", action="store_true", help="also moodrec with parts switched off")
     p.add_argument("--per-query", action="store_true", help="print every query's nDCG@5")
     p.add_argument("--latent", action="store_true",
@@ -298,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table.round(3).to_string())
         print()
     if args.split == "all":
-        print("ndcg@5 by split (dev: tuned on; test: held out)")
+        print("ndcg@5 by split (dev: tuned on; test: held out; fresh: written and judged after the engine was built)")
         print(summary(results, "ndcg@5", "split").round(3).to_string())
         print()
     if args.per_query:
