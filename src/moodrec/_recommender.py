@@ -1316,17 +1316,20 @@ class Recommender(BaseEstimator):
         return type(self)(**self.get_params()).fit(combined)
 
     def _theme_masks(self) -> dict[str, np.ndarray]:
-        masks = getattr(self, "_theme_cache", None)
-        if masks is None:
-            masks = {}
-            if "themes" in self._store.names:
-                for i, v in enumerate(self._store.column("themes")):
-                    for t in split_list(v):
-                        if t not in masks:
-                            masks[t] = np.zeros(self.n_songs_, bool)
-                        masks[t][i] = True
-            self._theme_cache = masks
-        return masks
+        """theme -> which songs have it; built once, from the distinct theme cells
+        (a catalog repeats a few combinations), so a million songs cost numpy's time."""
+
+        def build() -> dict[str, np.ndarray]:
+            if "themes" not in self._store.names:
+                return {}
+            codes, cells = pd.factorize(pd.Series(self._store.column("themes"), dtype=object))
+            holders: dict[str, list[int]] = {}
+            for c, cell in enumerate(cells):
+                for t in split_list(cell):
+                    holders.setdefault(t, []).append(c)
+            return {t: np.isin(codes, cs) for t, cs in holders.items()}
+
+        return self._lazy("_theme_cache", build)
 
     def _filters(self, themes: Any, artist: Any, year: Any, exclude: Any) -> tuple[np.ndarray | None, list[int]]:
         """The mask of songs that pass the filters (None: all) and excluded rows."""
