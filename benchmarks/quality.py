@@ -248,7 +248,7 @@ def summary(results: dict[str, pd.DataFrame], metric: str, by: str) -> pd.DataFr
         col["all"] = df[metric].mean()
         cols[name] = col
     table = pd.DataFrame(cols)
-    order = [k for k in (*KINDS, "dev", "test") if k in table.index] + ["all"]
+    order = [k for k in (*KINDS, "dev", "test", "fresh") if k in table.index] + ["all"]
     return table.loc[order]
 
 
