@@ -1022,11 +1022,38 @@ class Recommender(BaseEstimator):
         out[hit] = self.matrix_.data[start:end][pos[hit]]
         return out
 
-    def _explain_row(self, plan: QueryPlan, row: int) -> tuple[Reason, ...]:
+    def _weights_of(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """rows x terms: each song's TF-IDF weight for each of ``terms``
+        (distinct; 0 where absent), found for all rows in one pass."""
+        m = self.matrix_
+        out = np.zeros((len(rows), len(terms)), np.float64)
+        starts = m.indptr[rows].astype(np.int64)
+        lengths = m.indptr[rows + 1] - starts
+        n = int(lengths.sum())
+        if n == 0 or len(terms) == 0:
+            return out
+        order = np.argsort(terms)
+        ordered = terms[order]
+        ends = np.cumsum(lengths)
+        flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        cols = m.indices[flat]
+        pos = np.minimum(np.searchsorted(ordered, cols), len(terms) - 1)
+        hit = ordered[pos] == cols
+        out[np.repeat(np.arange(len(rows)), lengths)[hit], order[pos[hit]]] = m.data[flat[hit]]
+        return out
+
+    def _explain_rows(self, plan: QueryPlan, rows: np.ndarray) -> list[tuple[Reason, ...]]:
+        """The reasons of each of ``rows``, their weights looked up together."""
+        weights = self._weights_of(rows, plan.terms)
+        factors = self._polarity_factor(plan.valence, rows).tolist()
+        return [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
+
+    def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
+        """Why ``row`` fits ``plan``, given its weights for ``plan.terms`` and its polarity factor."""
         if len(plan.terms) == 0 and plan.valence != 0:
             mood = "bright" if plan.valence > 0 else "sad"
             return (Reason("mood", f"its mood is {mood}, as the query asks", (), 1.0),)
-        contrib = plan.weights * self._row_weights(row, plan.terms)
+        contrib = plan.weights * weights
         total = float(contrib.sum())
         if total <= 0:
             return ()
@@ -1049,7 +1076,6 @@ class Recommender(BaseEstimator):
             if share > 0:
                 together = ", ".join(f'"{x} {y}"' for x, y in plan.pairs)
                 reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
-        factor = float(self._polarity_factor(plan.valence, np.array([row]))[0])
         if factor < 0.9:
             mood = "bright" if plan.valence > 0 else "sad"
             reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
@@ -1061,13 +1087,11 @@ class Recommender(BaseEstimator):
 
     def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
         out = []
-        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist()), start=1):
+        reasons = self._explain_rows(plan, rows)
+        for rank, (row, score, why) in enumerate(zip(rows.tolist(), scores.tolist(), reasons), start=1):
             rec = self._record(row)
             fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
-            out.append(
-                Match(rec["song_id"], rec["title"], rec["artist"], float(score), rank, fields,
-                      self._explain_row(plan, row))
-            )
+            out.append(Match(rec["song_id"], rec["title"], rec["artist"], float(score), rank, fields, why))
         return out
 
     # ---------------------------------------------------------------- public
@@ -1218,7 +1242,7 @@ class Recommender(BaseEstimator):
         rec = self._record(row)
         fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
         return Match(rec["song_id"], rec["title"], rec["artist"], score, rank, fields,
-                     self._explain_row(plan, row) if score > 0 else ())
+                     self._explain_rows(plan, np.array([row]))[0] if score > 0 else ())
 
     def _place(self, plan: QueryPlan, row: int) -> tuple[float, int]:
         """``row``'s final score and its rank in the full ranking (0 if it does not match).
