@@ -26,10 +26,12 @@ _DECIMALS = 9
 # A song is pruned only when its bound is this far below the k-th best: scores
 # closer than that may round to a tie, which catalog order then decides.
 _SLACK = 2e-9
-# A column longer than this is split into tiers by weight: its top 1/512,
-# the next up to 1/128, 1/32, 1/8, 1/2, and the rest.
+# A column longer than this is split into tiers by weight: its top 1/512, the
+# next up to 1/128, then 1/32, and the rest.  The rest, most of the postings,
+# is one run of ascending song ids, added up in one sweep of the accumulator
+# (finer tiers down there cost more sweeps than the heads they allow save).
 _TIERED = 2048
-_TIER_SHARES = (1 / 512, 1 / 128, 1 / 32, 1 / 8, 1 / 2)
+_TIER_SHARES = (1 / 512, 1 / 128, 1 / 32)
 N_TIERS = len(_TIER_SHARES) + 1
 # Heads are tried shallow to deep: cut so that a song seen in none of them is
 # bounded by these shares of the k-th best score (lower reads more postings and
