@@ -69,6 +69,9 @@ MAX_FEELINGS = 4
 MAX_EXPANSION = 24
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
+# Looking a word up in a song's row costs about as much as this many postings
+# of a word's column (a gather and a binary search against a mark and a test).
+_ROW_COST = 4
 
 
 def check_query(query: Any) -> str:
@@ -809,8 +812,8 @@ class Recommender(BaseEstimator):
         ranked, ranked_scores = top_k(ids, scores, min(len(ids), n_cand + 1))
         upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
         exact = np.empty(0)  # its exact factor, NaN where not read yet
-        # Which pairs a song has both words of: from its row, or, once the rows
-        # to look at outweigh the pair words' columns, from those columns.
+        # Which pairs a song has both words of: from its row, or, once looking
+        # through the rows costs more than through the pair words' columns, from those.
         vocab, ix = self.vocabulary_, self.index_
         column_cost = sum(int(ix.indptr[vocab[t] + 1] - ix.indptr[vocab[t]]) for pair in plan.pairs for t in pair)
         pair_songs: list[np.ndarray] | None = None
@@ -821,7 +824,7 @@ class Recommender(BaseEstimator):
             window = min(n_cand, len(ranked))
             if len(upper) < window:
                 new_rows = ranked[len(upper):window]
-                if pair_songs is None and column_cost < int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
+                if pair_songs is None and column_cost < _ROW_COST * int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
                     pair_songs = [self._scorer.both(0, vocab[x], vocab[y]) for x, y in plan.pairs]
                 more_upper, more_exact = self._proximity_bounds(plan, new_rows, pair_songs)
                 upper = np.concatenate([upper, more_upper])
@@ -901,7 +904,12 @@ class Recommender(BaseEstimator):
             elif final > heap[0]:
                 heapq.heapreplace(heap, final)
         known = ~np.isnan(exact)
-        return top_k(rows[known], scores[known] * exact[known], k)
+        best, best_scores = top_k(rows[known], scores[known] * exact[known], k)
+        # a song placed without its text read has no pair's two words: its share
+        # is 0, and explaining it need not look again
+        for row in best.tolist():
+            plan.shares.setdefault(row, 0.0)
+        return best, best_scores
 
     def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
         """1 for songs where the query's adjacent words stand together, down to
