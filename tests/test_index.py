@@ -209,6 +209,9 @@ def test_spell_index_finds_near_words() -> None:
     assert index.candidates("hartache", 1)[0] == ("heartache", 1)
     assert index.candidates("zzzz", 2) == []
     assert damerau_levenshtein("graduaton", "graduation") == 1
+    near = SpellIndex.build(["night", "light", "might", "nights"])
+    assert near.candidates("nighs", 2) == [("night", 1), ("nights", 1), ("light", 2), ("might", 2)]
+    assert near.candidates("nighs", 2, same_start=True) == [("night", 1), ("nights", 1)]
 
 
 def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Recommender) -> None:

@@ -561,8 +561,9 @@ class SpellIndex:
         postings = np.fromiter((wi for g in grams for wi in table[g]), np.int32, int(indptr[-1]))
         return cls(list(words), grams, indptr, postings)
 
-    def candidates(self, word: str, max_distance: int) -> list[tuple[str, int]]:
-        """Known words within ``max_distance`` edits of ``word``, nearest first."""
+    def candidates(self, word: str, max_distance: int, same_start: bool = False) -> list[tuple[str, int]]:
+        """Known words within ``max_distance`` edits of ``word``, nearest first
+        (only those starting with its first letter if ``same_start``)."""
         gids = [self._gram_ids[g] for g in _grams(word) if g in self._gram_ids]
         if not gids:
             return []
@@ -576,8 +577,10 @@ class SpellIndex:
         if len(good) > 200:
             good = good[np.argsort(-counts[counts >= need], kind="stable")[:200]]
         out = []
-        for wi in good:
-            cand = self.words[int(wi)]
+        for wi in good.tolist():
+            cand = self.words[wi]
+            if same_start and cand[:1] != word[:1]:
+                continue
             d = damerau_levenshtein(word, cand, max_distance)
             if d <= max_distance:
                 out.append((cand, d))

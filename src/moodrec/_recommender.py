@@ -620,7 +620,7 @@ class Recommender(BaseEstimator):
                 out.append(tok)
                 continue
             limit = 1 if len(key) <= 5 else 2
-            cands = [(c, d) for c, d in self.spell_.candidates(key, limit) if c[0] == key[0]]
+            cands = self.spell_.candidates(key, limit, same_start=True)
             if not cands:
                 out.append(tok)
                 continue
