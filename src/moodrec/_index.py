@@ -295,7 +295,8 @@ class Scorer:
         if len(seeds) < k:
             return self._all(lists, 0.0)
         factor = lower(seeds) if lower is not None else np.ones(len(seeds))
-        # partial sums never exceed scores: the k-th best final score is at least
+        # a song's sum over the top tiers never exceeds its score: a lower bound
+        # of the k-th best final score
         theta = _kth(partial * factor, k)
         if theta > 0:
             cand = self._heads(lists, theta, total)
@@ -356,7 +357,11 @@ class Scorer:
         songs left to complete cost less than reading the next, deeper heads."""
         scan = self.n_docs // 4  # a pass over all songs, in postings
         best, best_cost = None, total + scan
+        tried: list[int] = []
         for tiers, tails in _head_plans(lists, [min(s * theta, theta - 2 * _SLACK) for s in _TAIL_SHARES]):
+            if tiers == tried:
+                continue  # a deeper target this plan met already
+            tried = tiers
             cuts = [int(lst[5][j]) for lst, j in zip(lists, tiers)]
             read = sum(cuts)
             # the songs that can pass on one head alone: a guess at how many will
