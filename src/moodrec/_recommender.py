@@ -867,10 +867,11 @@ class Recommender(BaseEstimator):
         # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
         upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
         exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
-        for j, row in enumerate(rows.tolist()):
-            got = plan.shares.get(row)
-            if got is not None:
-                exact[j] = 1.0 - p * (1.0 - got)
+        if plan.shares:  # none yet on a query's first ranking: no pass over the rows
+            for j, row in enumerate(rows.tolist()):
+                got = plan.shares.get(row)
+                if got is not None:
+                    exact[j] = 1.0 - p * (1.0 - got)
         return upper, exact
 
     def _proximity_top(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray, upper: np.ndarray,
