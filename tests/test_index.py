@@ -14,6 +14,7 @@ from moodrec._index import (
     InvertedIndex,
     Scorer,
     SpellIndex,
+    _head_plans,
     damerau_levenshtein,
     top_k,
 )
@@ -125,6 +126,59 @@ def test_pruned_candidates_hold_the_exact_top_k_on_random_indexes(monkeypatch: p
     assert calls["heads"] > 10 and calls["all"] > 10  # both paths were taken
 
 
+def test_head_plans_bound_songs_outside_the_heads_below_each_target() -> None:
+    rng = np.random.default_rng(3)
+    index, _ = _random_index(rng, 40_000, 8, 0.2, np.float64)
+    lists = []
+    for c in range(index.n_columns):
+        s, e = int(index.indptr[c]), int(index.indptr[c + 1])
+        lists.append((index.indices[s:e], index.data[s:e], float(rng.uniform(0.1, 1.0)), 0, c,
+                      index.tier_start[c] - s, index.tier_bound[c]))
+    ub = sum(q * float(bound[0]) for _, _, q, _, _, _, bound in lists)
+    targets = [0.8 * ub, 0.5 * ub, 0.2 * ub, 0.05 * ub]
+    plans = _head_plans(lists, targets)
+    assert len(plans) == len(targets)
+    for (tiers, tails), target in zip(plans, targets):
+        for (ids, vals, q, _, _, start, bound), j, tail in zip(lists, tiers, tails):
+            # the tail bound holds for every posting left unread
+            assert q * vals[start[j]:].max(initial=0.0) <= tail
+        assert sum(tails) < target
+    for (shallow, _), (deep, _) in zip(plans, plans[1:]):
+        assert all(a <= b for a, b in zip(shallow, deep))
+
+
+def test_theta_raised_from_complete_scores_keeps_the_exact_top_k(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long columns of weights of similar size, as feeling expansions give: the
+    # heads do not pay, every posting is added up, and theta is then raised
+    # to what the first look's songs' complete scores give.
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    n_docs = 30_000
+    m = sp.random(n_docs, 8, density=0.3, random_state=rng, format="csr", dtype=np.float64)
+    m.data = 0.5 + np.round(m.data * 8) / 16  # ties too
+    index, dense = InvertedIndex.from_matrix(m), m.toarray()
+    scorer = Scorer(index)
+    raised = []
+    every = Scorer._all
+
+    def counted(self, lists, theta, seeds=None):  # type: ignore[no-untyped-def]
+        ids, scores = every(self, lists, theta, seeds)
+        if seeds is not None:
+            raised.append(len(ids))
+        return ids, scores
+
+    monkeypatch.setattr(Scorer, "_all", counted)
+    for _ in range(30):
+        cols = np.unique(rng.integers(0, 8, size=int(rng.integers(1, 6)))).astype(np.int64)
+        queries = [(cols, rng.random(len(cols)) + 0.05)]
+        k = int(rng.choice([1, 10, 100]))
+        lower = rng.uniform(0.3, 1.0, n_docs)
+        _assert_exact_top_k(scorer, [dense], queries, k, lower)
+        _assert_exact_top_k(scorer, [dense], queries, k, lower, rng.random(n_docs) < 0.5)
+    assert len(raised) > 20 and max(raised) < n_docs // 2  # the path was taken, and it pruned
+
+
 def test_pruned_and_unpruned_scores_agree_bit_for_bit() -> None:
     # The heads path completes scores song by song, the full path adds up
     # columns: both add in query order, so ties stay ties.
@@ -155,6 +209,9 @@ def test_spell_index_finds_near_words() -> None:
     assert index.candidates("hartache", 1)[0] == ("heartache", 1)
     assert index.candidates("zzzz", 2) == []
     assert damerau_levenshtein("graduaton", "graduation") == 1
+    near = SpellIndex.build(["night", "light", "might", "nights"])
+    assert near.candidates("nighs", 2) == [("night", 1), ("nights", 1), ("light", 2), ("might", 2)]
+    assert near.candidates("nighs", 2, same_start=True) == [("night", 1), ("nights", 1)]
 
 
 def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Recommender) -> None:

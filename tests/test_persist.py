@@ -51,7 +51,7 @@ def test_saved_folder_holds_no_pickle(saved: Path) -> None:
         arr = np.load(file, allow_pickle=False)  # raises if a file needed pickle
         assert arr.dtype != object
     manifest = json.loads((saved / "model.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == "moodrec-model" and manifest["format_version"] == 2
+    assert manifest["format"] == "moodrec-model" and manifest["format_version"] == 3
     assert manifest["moodrec_version"] == moodrec.__version__
 
 

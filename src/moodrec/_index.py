@@ -10,6 +10,7 @@ catalog; the best k are picked with a partial selection.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,16 +26,20 @@ _DECIMALS = 9
 # A song is pruned only when its bound is this far below the k-th best: scores
 # closer than that may round to a tie, which catalog order then decides.
 _SLACK = 2e-9
-# A column longer than this is split into tiers by weight: its top 1/512,
-# the next up to 1/128, 1/32, 1/8, 1/2, and the rest.
+# A column longer than this is split into tiers by weight: its top 1/512, the
+# next up to 1/128, then 1/32, and the rest.  The rest, most of the postings,
+# is one run of ascending song ids, added up in one sweep of the accumulator
+# (finer tiers down there cost more sweeps than the heads they allow save).
 _TIERED = 2048
-_TIER_SHARES = (1 / 512, 1 / 128, 1 / 32, 1 / 8, 1 / 2)
+_TIER_SHARES = (1 / 512, 1 / 128, 1 / 32)
 N_TIERS = len(_TIER_SHARES) + 1
-# The heads read are cut so that a song seen in none of them is bounded by this
-# share of the k-th best score: lower reads more postings and completes fewer songs.
-_HEAD_SHARE = 0.5
-# Reading more than this share of all the postings in heads: read them all.
-_DENSE_SHARE = 0.5
+# Heads are tried shallow to deep: cut so that a song seen in none of them is
+# bounded by these shares of the k-th best score (lower reads more postings and
+# leaves fewer songs to complete).
+_TAIL_SHARES = (0.85, 0.6, 0.35, 0.15)
+# Completing one song's score, looked up song by song, costs about as much as
+# adding this many postings column by column.
+_POSTINGS_PER_SONG = 1500
 
 try:  # scipy's compiled sparse matrix x vector kernel, adding into a given vector
     from scipy.sparse._sparsetools import csc_matvec as _csc_matvec
@@ -177,17 +182,48 @@ def impact_tiers(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> t
     return start, bound
 
 
-def _water_level(ub: np.ndarray, target: float) -> float:
-    """The level x at which sum(min(ub, x)) equals ``target`` (ub >= 0)."""
-    u = np.sort(ub)
-    below = 0.0
-    m = len(u)
-    for j in range(m):
-        level = (target - below) / (m - j)
-        if level <= u[j]:
-            return level
-        below += float(u[j])
-    return float(u[-1]) if m else 0.0
+def _head_plans(lists: list, targets: Sequence[float]) -> list[tuple[list[int], list[float]]]:
+    """For each target, where to cut each column so that a song in none of
+    the heads is bounded (by the first weight left in each column) below it.
+
+    Greedy: the tier that lowers the bound most per posting is read next, so
+    a short column is read whole and a long one only down to where its
+    weights stop mattering.  Returns ``(tiers, tails)`` per target (tiers
+    read per column, bound of each column's rest), shallow to deep.
+    """
+    js = [0] * len(lists)
+    tails = [q * float(bound[0]) for _, _, q, _, _, _, bound in lists]
+    left = sum(tails)
+
+    def step(i: int) -> tuple[float, int]:
+        _, _, q, _, _, start, bound = lists[i]
+        j = js[i]
+        after = q * float(bound[j + 1]) if j + 1 < N_TIERS else 0.0
+        size = int(start[j + 1] - start[j])
+        return -(tails[i] - after) / max(size, 1), i
+
+    heap = [step(i) for i in range(len(lists))]
+    heapq.heapify(heap)
+    plans = []
+    for target in targets:
+        while left >= target and heap:
+            _, i = heapq.heappop(heap)
+            _, _, q, _, _, _, bound = lists[i]
+            js[i] += 1
+            after = q * float(bound[js[i]]) if js[i] < N_TIERS else 0.0
+            left -= tails[i] - after
+            tails[i] = after
+            if js[i] < N_TIERS:
+                heapq.heappush(heap, step(i))
+        if left >= target:
+            break
+        plans.append((list(js), list(tails)))
+    return plans
+
+
+def _kth(values: np.ndarray, k: int) -> float:
+    """The k-th largest of ``values`` (k <= len(values))."""
+    return float(np.partition(values, len(values) - k)[len(values) - k])
 
 
 class Scorer:
@@ -203,6 +239,7 @@ class Scorer:
         self.indexes = indexes
         self.n_docs = indexes[0].n_docs
         self._local = threading.local()
+        self._ones_cache = np.ones(0)
 
     def _scratch(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """Per-thread accumulators, allocated once and kept zeroed."""
@@ -227,15 +264,17 @@ class Scorer:
         bound of the final score (the final score never exceeds the dot
         product); ``allowed`` masks songs out.
 
-        Exact pruning on impact-ordered columns.  A first look at the head of
-        every column gives a k-th best final score, theta.  Each column is
-        then read down to a common level, chosen so that a song in none of
-        the heads read is bounded (by the first weight left in each column)
-        well below theta; songs in some head are bounded by what they got
+        Exact pruning on impact-ordered columns.  A first look at the top
+        tier of every column gives a lower bound of the k-th best final
+        score, theta (a song's sum over those tiers never exceeds its score).
+        Each column is then read down to a cut, chosen so that a song in none
+        of the heads read is bounded (by the first weight left in each
+        column) below theta; songs in some head are bounded by what they got
         plus the first weight left in the columns they were not in, and only
         the songs whose bound reaches theta have their scores completed,
-        looked up song by song.  When the heads would hold most postings,
-        every posting is added up instead.
+        looked up song by song.  When completing them would cost more than
+        adding up every posting, every posting is added up instead, and
+        theta is raised to what the first look's songs' complete scores give.
 
         Returns ``(ids, scores)``, ids in no particular order.  Every song not
         returned scores below the k-th best returned one, so the top k is exact.
@@ -250,24 +289,26 @@ class Scorer:
         if not lists:
             return np.empty(0, np.int64), np.empty(0, np.float64)
         total = sum(len(ids) for ids, *_ in lists)
-        theta = 0.0
-        if k < self.n_docs and total > 8192 and all(lst[2] > 0 for lst in lists):
-            theta = self._first_look(lists, k, lower, allowed)
+        if k >= self.n_docs or total <= 8192 or not all(lst[2] > 0 for lst in lists):
+            return self._all(lists, 0.0)
+        seeds, partial = self._first_look(lists, allowed)
+        if len(seeds) < k:
+            return self._all(lists, 0.0)
+        factor = lower(seeds) if lower is not None else np.ones(len(seeds))
+        # a song's sum over the top tiers never exceeds its score: a lower bound
+        # of the k-th best final score
+        theta = _kth(partial * factor, k)
         if theta > 0:
-            ub = np.array([q * float(bound[0]) for _, _, q, _, _, _, bound in lists])
-            level = _water_level(ub, min(_HEAD_SHARE * theta, theta - 2 * _SLACK))
-            cuts, tails = [], []
-            for _, _, q, _, _, start, bound in lists:
-                j = int(np.count_nonzero(q * bound >= level))
-                cuts.append(int(start[j]))
-                tails.append(q * float(bound[j]) if j < N_TIERS else 0.0)
-            if sum(cuts) < _DENSE_SHARE * total and sum(tails) < theta - _SLACK:
-                return self._heads(lists, cuts, tails, theta, allowed)
-        return self._all(lists, theta)
+            cand = self._heads(lists, theta, total)
+            if cand is not None:
+                if allowed is not None:
+                    cand = cand[allowed[cand]]
+                return cand, self.exact(lists, cand)
+        return self._all(lists, theta, (seeds, factor, k))
 
-    def _first_look(self, lists: list, k: int, lower: Callable[[np.ndarray], np.ndarray] | None,
-                    allowed: np.ndarray | None) -> float:
-        """A lower bound of the k-th best final score, from the columns' top tiers."""
+    def _first_look(self, lists: list, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The songs in the columns' top tiers (``allowed`` ones) and their sums
+        over those tiers alone."""
         acc, seen, _ = self._scratch()
         found = []
         try:
@@ -278,38 +319,69 @@ class Scorer:
                 new = ids[~seen[ids]]
                 seen[new] = True
                 found.append(new)
-            cand = np.concatenate(found).astype(np.int64)
+            seeds = np.concatenate(found).astype(np.int64)
             if allowed is not None:
-                cand = cand[allowed[cand]]
-            if len(cand) < k:
-                return 0.0
-            m = min(len(cand), max(8 * k, 128))
-            partial = acc[cand]
-            top = cand[np.argpartition(partial, len(cand) - m)[len(cand) - m:]]
+                seeds = seeds[allowed[seeds]]
+            partial = acc[seeds]
         finally:
             for arr in found:
                 acc[arr] = 0.0
                 seen[arr] = False
-        scores = self.exact(lists, top)
-        if lower is not None:
-            scores = scores * lower(top)
-        return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+        return seeds, partial
 
-    def _all(self, lists: list, theta: float) -> tuple[np.ndarray, np.ndarray]:
-        """Every posting added up, column by column in query order."""
+    def _all(self, lists: list, theta: float,
+             seeds: tuple[np.ndarray, np.ndarray, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting added up, column by column in query order.
+
+        Given ``seeds`` (songs, their factors' lower bounds, k), theta is
+        raised to the k-th best of their final scores' lower bounds, now that
+        their scores are complete."""
         acc, *_ = self._scratch()
         total = sum(len(ids) for ids, *_ in lists)
         try:
             for ids, vals, q, *_ in lists:
                 add_column(acc, ids, vals, q)
+            if seeds is not None:
+                ids, factor, k = seeds
+                theta = max(theta, _kth(acc[ids] * factor, k))
             cand = self._touched(acc, lists, [len(ids) for ids, *_ in lists], max(theta - _SLACK, 0.0), total)
             return cand, acc[cand]
         finally:
             self._clear(acc, lists, [len(ids) for ids, *_ in lists], total)
 
-    def _heads(self, lists: list, cuts: list[int], tails: list[float], theta: float,
-               allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Songs in the columns' heads whose bound reaches theta, scored exactly."""
+    def _heads(self, lists: list, theta: float, total: int) -> np.ndarray | None:
+        """Songs in the columns' heads whose bound reaches theta, or None when
+        reading every posting costs less than completing them.
+
+        Heads are read shallow to deep (see :func:`_head_plans`) until the
+        songs left to complete cost less than reading the next, deeper heads."""
+        scan = self.n_docs // 4  # a pass over all songs, in postings
+        best, best_cost = None, total + scan
+        tried: list[int] = []
+        for tiers, tails in _head_plans(lists, [min(s * theta, theta - 2 * _SLACK) for s in _TAIL_SHARES]):
+            if tiers == tried:
+                continue  # a deeper target this plan met already
+            tried = tiers
+            cuts = [int(lst[5][j]) for lst, j in zip(lists, tiers)]
+            read = sum(cuts)
+            # the songs that can pass on one head alone: a guess at how many will
+            need = theta - _SLACK - sum(tails)
+            guess = sum(int(start[np.count_nonzero(q * bound[:j] - tail >= need)] - start[0])
+                        for (_, _, q, _, _, start, bound), j, tail in zip(lists, tiers, tails))
+            # each head posting is added, then has its column's tail taken off
+            cost = 2 * read + (scan if read * 64 > self.n_docs else 0)
+            if cost >= best_cost:
+                break
+            if cost + _POSTINGS_PER_SONG * guess >= best_cost:
+                continue
+            cand = self._head_songs(lists, cuts, tails, theta)
+            cost += _POSTINGS_PER_SONG * len(cand)
+            if cost < best_cost:
+                best, best_cost = cand, cost
+        return best
+
+    def _head_songs(self, lists: list, cuts: list[int], tails: list[float], theta: float) -> np.ndarray:
+        """Songs in the heads cut at ``cuts`` whose bound reaches theta."""
         # A song's bound is what the tails can still give every song, plus,
         # for each head it is in, its weight there less that column's tail bound.
         gain, *_ = self._scratch()
@@ -318,17 +390,20 @@ class Scorer:
         try:
             for (ids, vals, q, *_), n, tail in zip(lists, cuts, tails):
                 if n:
-                    part = np.multiply(vals[:n], q, dtype=np.float64)
+                    add_column(gain, ids[:n], vals[:n], q)
                     if tail > 0:
-                        part -= tail
-                    gain[ids[:n]] += part
+                        add_column(gain, ids[:n], self._ones(n), -tail)
             # heads hold no song with a gain of 0 that could reach theta, as left < theta
-            cand = self._touched(gain, lists, cuts, max(theta - _SLACK - left, 0.0), read)
+            return self._touched(gain, lists, cuts, max(theta - _SLACK - left, 0.0), read)
         finally:
             self._clear(gain, lists, cuts, read)
-        if allowed is not None:
-            cand = cand[allowed[cand]]
-        return cand, self.exact(lists, cand)
+
+    def _ones(self, n: int) -> np.ndarray:
+        """n ones (float64), from one shared array grown as needed."""
+        ones = self._ones_cache
+        if len(ones) < n:
+            ones = self._ones_cache = np.ones(max(n, 2 * len(ones)))
+        return ones[:n]
 
     def _touched(self, acc: np.ndarray, lists: list, cuts: list[int], at_least: float, read: int) -> np.ndarray:
         """Songs with ``acc`` > 0 and >= ``at_least``, among the first ``cuts`` postings."""
@@ -491,8 +566,9 @@ class SpellIndex:
         postings = np.fromiter((wi for g in grams for wi in table[g]), np.int32, int(indptr[-1]))
         return cls(list(words), grams, indptr, postings)
 
-    def candidates(self, word: str, max_distance: int) -> list[tuple[str, int]]:
-        """Known words within ``max_distance`` edits of ``word``, nearest first."""
+    def candidates(self, word: str, max_distance: int, same_start: bool = False) -> list[tuple[str, int]]:
+        """Known words within ``max_distance`` edits of ``word``, nearest first
+        (only those starting with its first letter if ``same_start``)."""
         gids = [self._gram_ids[g] for g in _grams(word) if g in self._gram_ids]
         if not gids:
             return []
@@ -506,8 +582,10 @@ class SpellIndex:
         if len(good) > 200:
             good = good[np.argsort(-counts[counts >= need], kind="stable")[:200]]
         out = []
-        for wi in good:
-            cand = self.words[int(wi)]
+        for wi in good.tolist():
+            cand = self.words[wi]
+            if same_start and cand[:1] != word[:1]:
+                continue
             d = damerau_levenshtein(word, cand, max_distance)
             if d <= max_distance:
                 out.append((cand, d))

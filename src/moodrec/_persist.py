@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT = "moodrec-model"
 #: 2: index columns in impact order; feelings' expansions and their scores per song
-FORMAT_VERSION = 2
+#: 3: four impact tiers per column, not six (the last holds the top 1/32's rest)
+FORMAT_VERSION = 3
 _CHUNK = 1 << 24
 
 

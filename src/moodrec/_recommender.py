@@ -73,6 +73,9 @@ MAX_FEELINGS = 4
 MAX_EXPANSION = 24
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
+# Looking a word up in a song's row costs about as much as this many postings
+# of a word's column (a gather and a binary search against a mark and a test).
+_ROW_COST = 4
 
 
 def check_query(query: Any) -> str:
@@ -636,7 +639,7 @@ class Recommender(BaseEstimator):
                 out.append(tok)
                 continue
             limit = 1 if len(key) <= 5 else 2
-            cands = [(c, d) for c, d in self.spell_.candidates(key, limit) if c[0] == key[0]]
+            cands = self.spell_.candidates(key, limit, same_start=True)
             if not cands:
                 out.append(tok)
                 continue
@@ -828,8 +831,8 @@ class Recommender(BaseEstimator):
         ranked, ranked_scores = top_k(ids, scores, min(len(ids), n_cand + 1))
         upper = np.empty(0)  # upper bound of each ranked song's factor, as far as looked
         exact = np.empty(0)  # its exact factor, NaN where not read yet
-        # Which pairs a song has both words of: from its row, or, once the rows
-        # to look at outweigh the pair words' columns, from those columns.
+        # Which pairs a song has both words of: from its row, or, once looking
+        # through the rows costs more than through the pair words' columns, from those.
         vocab, ix = self.vocabulary_, self.index_
         column_cost = sum(int(ix.indptr[vocab[t] + 1] - ix.indptr[vocab[t]]) for pair in plan.pairs for t in pair)
         pair_songs: list[np.ndarray] | None = None
@@ -840,7 +843,7 @@ class Recommender(BaseEstimator):
             window = min(n_cand, len(ranked))
             if len(upper) < window:
                 new_rows = ranked[len(upper):window]
-                if pair_songs is None and column_cost < int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
+                if pair_songs is None and column_cost < _ROW_COST * int((ix.row_indptr[new_rows + 1] - ix.row_indptr[new_rows]).sum()):
                     pair_songs = [self._scorer.both(0, vocab[x], vocab[y]) for x, y in plan.pairs]
                 more_upper, more_exact = self._proximity_bounds(plan, new_rows, pair_songs)
                 upper = np.concatenate([upper, more_upper])
@@ -883,10 +886,11 @@ class Recommender(BaseEstimator):
         # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
         upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
         exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
-        for j, row in enumerate(rows.tolist()):
-            got = plan.shares.get(row)
-            if got is not None:
-                exact[j] = 1.0 - p * (1.0 - got)
+        if plan.shares:  # none yet on a query's first ranking: no pass over the rows
+            for j, row in enumerate(rows.tolist()):
+                got = plan.shares.get(row)
+                if got is not None:
+                    exact[j] = 1.0 - p * (1.0 - got)
         return upper, exact
 
     def _proximity_top(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray, upper: np.ndarray,
@@ -920,7 +924,12 @@ class Recommender(BaseEstimator):
             elif final > heap[0]:
                 heapq.heapreplace(heap, final)
         known = ~np.isnan(exact)
-        return top_k(rows[known], scores[known] * exact[known], k)
+        best, best_scores = top_k(rows[known], scores[known] * exact[known], k)
+        # a song placed without its text read has no pair's two words: its share
+        # is 0, and explaining it need not look again
+        for row in best.tolist():
+            plan.shares.setdefault(row, 0.0)
+        return best, best_scores
 
     def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
         """1 for songs where the query's adjacent words stand together, down to
@@ -1041,11 +1050,38 @@ class Recommender(BaseEstimator):
         out[hit] = self.matrix_.data[start:end][pos[hit]]
         return out
 
-    def _explain_row(self, plan: QueryPlan, row: int) -> tuple[Reason, ...]:
+    def _weights_of(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """rows x terms: each song's TF-IDF weight for each of ``terms``
+        (distinct; 0 where absent), found for all rows in one pass."""
+        m = self.matrix_
+        out = np.zeros((len(rows), len(terms)), np.float64)
+        starts = m.indptr[rows].astype(np.int64)
+        lengths = m.indptr[rows + 1] - starts
+        n = int(lengths.sum())
+        if n == 0 or len(terms) == 0:
+            return out
+        order = np.argsort(terms)
+        ordered = terms[order]
+        ends = np.cumsum(lengths)
+        flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        cols = m.indices[flat]
+        pos = np.minimum(np.searchsorted(ordered, cols), len(terms) - 1)
+        hit = ordered[pos] == cols
+        out[np.repeat(np.arange(len(rows)), lengths)[hit], order[pos[hit]]] = m.data[flat[hit]]
+        return out
+
+    def _explain_rows(self, plan: QueryPlan, rows: np.ndarray) -> list[tuple[Reason, ...]]:
+        """The reasons of each of ``rows``, their weights looked up together."""
+        weights = self._weights_of(rows, plan.terms)
+        factors = self._polarity_factor(plan.valence, rows).tolist()
+        return [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
+
+    def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
+        """Why ``row`` fits ``plan``, given its weights for ``plan.terms`` and its polarity factor."""
         if len(plan.terms) == 0 and plan.valence != 0:
             mood = "bright" if plan.valence > 0 else "sad"
             return (Reason("mood", f"its mood is {mood}, as the query asks", (), 1.0),)
-        contrib = plan.weights * self._row_weights(row, plan.terms)
+        contrib = plan.weights * weights
         total = float(contrib.sum())
         if total <= 0:
             return ()
@@ -1068,7 +1104,6 @@ class Recommender(BaseEstimator):
             if share > 0:
                 together = ", ".join(f'"{x} {y}"' for x, y in plan.pairs)
                 reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
-        factor = float(self._polarity_factor(plan.valence, np.array([row]))[0])
         if factor < 0.9:
             mood = "bright" if plan.valence > 0 else "sad"
             reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
@@ -1080,13 +1115,11 @@ class Recommender(BaseEstimator):
 
     def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
         out = []
-        for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist()), start=1):
+        reasons = self._explain_rows(plan, rows)
+        for rank, (row, score, why) in enumerate(zip(rows.tolist(), scores.tolist(), reasons), start=1):
             rec = self._record(row)
             fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
-            out.append(
-                Match(rec["song_id"], rec["title"], rec["artist"], float(score), rank, fields,
-                      self._explain_row(plan, row))
-            )
+            out.append(Match(rec["song_id"], rec["title"], rec["artist"], float(score), rank, fields, why))
         return out
 
     # ---------------------------------------------------------------- public
@@ -1237,7 +1270,7 @@ class Recommender(BaseEstimator):
         rec = self._record(row)
         fields = {k: v for k, v in rec.items() if k not in _CORE_COLUMNS}
         return Match(rec["song_id"], rec["title"], rec["artist"], score, rank, fields,
-                     self._explain_row(plan, row) if score > 0 else ())
+                     self._explain_rows(plan, np.array([row]))[0] if score > 0 else ())
 
     def _place(self, plan: QueryPlan, row: int) -> tuple[float, int]:
         """``row``'s final score and its rank in the full ranking (0 if it does not match).
