@@ -319,3 +319,4 @@ def test_contrasts_end_at_punctuation_and_break_words() -> None:
     assert a.drop_contrasts("Calm rather than loud, and bright.") == "Calm  , and bright."
     assert a.drop_contrasts("It is not a ballad but a march.") == "It is   but a march."
     assert a.drop_contrasts("Sung with a smile instead of tears") == "Sung with a smile  "
+    assert a.drop_contrasts("It isn\u2019t a ballad.") == "It  ."  # a curly apostrophe too

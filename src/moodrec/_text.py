@@ -234,7 +234,7 @@ class Analyzer:
         n = int(spec.get("max_words", 5))
 
         def phrase(p: str) -> str:
-            return r"\s+".join(re.escape(w).replace("'", "['’]") for w in p.split())
+            return r"\s+".join(re.escape(w).replace("'", "['\u2019]") for w in p.split())
 
         word = r"[^\s.,;:!?()\"]+"
         breaks = "|".join(re.escape(b) for b in sorted(self.negation_breaks_en))
@@ -246,7 +246,9 @@ class Analyzer:
             alternatives.append(rf"\b{phrase(start)}(?:\s+{word}){{1,{max(n - 1, 1)}}}?\s+{phrase(end)}\b")
         # a cheap first look: the text has a marker, its first letter in either case
         hints = {p[1:] for p in markers + [a for a, _ in frames]}
-        hints |= {h.replace("'", "’") for h in hints}
+        hints |= {h.replace("'", "\u2019") for h in hints}
+        # a hint that holds another is found whenever that one is
+        hints = {h for h in hints if not any(o != h and o in h for o in hints)}
         return re.compile("|".join(alternatives), re.IGNORECASE), tuple(sorted(hints))
 
     def drop_contrasts(self, text: str) -> str:
