@@ -320,3 +320,22 @@ def test_contrasts_end_at_punctuation_and_break_words() -> None:
     assert a.drop_contrasts("It is not a ballad but a march.") == "It is   but a march."
     assert a.drop_contrasts("Sung with a smile instead of tears") == "Sung with a smile  "
     assert a.drop_contrasts("It isn\u2019t a ballad.") == "It  ."  # a curly apostrophe too
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("miss you", [("longing", 0, 2), ("missing", 0, 1)]),  # the longer cue first
+    ("i miss", [("missing", 1, 2)]),  # a one-word cue as the last word
+    ("miss the bus", [("missing", 0, 1)]),  # a one-word cue before a word no longer cue continues with
+    ("you miss me so much", [("longing", 1, 5), ("missing", 1, 2)]),
+])
+def test_cues_are_found_whatever_follows_their_first_word(query: str, found: list) -> None:
+    from moodrec._lexicon import Lexicon
+    from moodrec._text import Analyzer
+
+    data = {"feelings": [
+        {"name": "missing", "label": "missing", "valence": -0.5, "cues": ["miss"], "related": {}},
+        {"name": "longing", "label": "longing", "valence": -0.5, "cues": ["miss you", "miss me so much"], "related": {}},
+    ]}
+    lex = Lexicon(data)
+    got = [(lex.feelings[m.feeling].name, m.start, m.end) for m in lex.match(Analyzer().tokens(query))]
+    assert got == found

@@ -47,6 +47,37 @@ class CueMatch:
     end: int
 
 
+def _by_first_two(
+    cues: dict[str, list[tuple[tuple[str, ...], int]]],
+) -> dict[tuple[str, str | None], list[tuple[tuple[str, ...], int]]]:
+    """(first key, second key) -> the cues that begin with them, then the
+    one-word cue of the first key; (first key, None) -> its one-word cues.
+    Lists of ``cues`` are longest first, so every longer cue comes before the
+    one-word ones and the order at a position is the order of ``cues``."""
+    out: dict[tuple[str, str | None], list[tuple[tuple[str, ...], int]]] = {}
+    for first, lst in cues.items():
+        single = [e for e in lst if len(e[0]) == 1]
+        longer: dict[tuple[str, str | None], list[tuple[tuple[str, ...], int]]] = {}
+        for e in lst:
+            if len(e[0]) > 1:
+                longer.setdefault((first, e[0][1]), []).append(e)
+        for at, found in longer.items():
+            out[at] = found + single
+        if single:
+            out[first, None] = single
+    return out
+
+
+def _cues_at(by2: dict[tuple[str, str | None], list[tuple[tuple[str, ...], int]]],
+             keys: Sequence[str], i: int) -> list[tuple[tuple[str, ...], int]]:
+    """The cues that can start at ``keys[i]``, longest first."""
+    if i + 1 < len(keys):
+        found = by2.get((keys[i], keys[i + 1]))
+        if found is not None:
+            return found
+    return by2.get((keys[i], None), [])
+
+
 class Lexicon:
     """Compiled mood lexicon, matched against analysed query tokens.
 
@@ -120,6 +151,11 @@ class Lexicon:
             lst2.sort(key=lambda e: -len(e[0]))
         for lst3 in self._en_bare.values():
             lst3.sort(key=lambda e: -len(e[0]))
+        # Looked up by their first two words (and one-word cues by their word), a
+        # query word meets the few cues that can start there, not every cue
+        # beginning "i" or "my"; each list keeps the longest-first order.
+        self._en_by2 = _by_first_two(self._en)
+        self._bare_by2 = _by_first_two(self._en_bare)
         #: a readable word for each term the lexicon expands to ("alon" -> "alone")
         self.display: dict[str, str] = {}
         for f in self.feelings:
@@ -174,7 +210,7 @@ class Lexicon:
                     if ok:
                         out.append(CueMatch(fi, i, i + n))
             else:
-                for cue_keys, fi in self._en.get(keys[i], ()):
+                for cue_keys, fi in _cues_at(self._en_by2, keys, i):
                     n = len(cue_keys)
                     if tuple(keys[i : i + n]) == cue_keys:
                         out.append(CueMatch(fi, i, i + n))
@@ -185,7 +221,7 @@ class Lexicon:
             bare = [keys[i] for i in pos]
             found = {(m.feeling, m.start) for m in out}
             for j, i in enumerate(pos):
-                for cue_keys, fi in self._en_bare.get(bare[j], ()):
+                for cue_keys, fi in _cues_at(self._bare_by2, bare, j):
                     n = len(cue_keys)
                     if tuple(bare[j : j + n]) == cue_keys and (fi, i) not in found:
                         out.append(CueMatch(fi, i, pos[j + n - 1] + 1))
