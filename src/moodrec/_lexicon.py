@@ -172,7 +172,7 @@ class Lexicon:
             for term in a.terms(word):
                 self.valence[term] = float(v)
         # Korean query words in English: first syllable -> [(jamo words, English words,
-        # exact)], longest first.  The blurbs are English, so a Korean query's own
+        # which words must match whole)], longest first.  The blurbs are English, so a Korean query's own
         # words (지하철, 벚꽃) reach them only through this glossary.
         self._glossary: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]]] = {}
         for korean, english in data.get("glossary_ko_en", {}).items():
