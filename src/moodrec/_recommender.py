@@ -870,19 +870,7 @@ class Recommender(BaseEstimator):
         exactly where no pair applies (NaN elsewhere).  ``pair_songs``: for
         each pair, the songs having both its words (ascending), if known."""
         p = float(self.proximity)
-        applicable = np.zeros(len(rows), np.int64)
-        if pair_songs is not None:
-            for both in pair_songs:
-                if len(both):
-                    at = np.minimum(np.searchsorted(both, rows), len(both) - 1)
-                    applicable += both[at] == rows
-        else:
-            pair_terms = sorted({t for pair in plan.pairs for t in pair})
-            pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
-            has = self._has_terms(rows, pair_ids)
-            col = {t: j for j, t in enumerate(pair_terms)}
-            for x, y in plan.pairs:
-                applicable += has[:, col[x]] & has[:, col[y]]
+        applicable = self._pairs_had(plan, rows, pair_songs)
         # the same arithmetic as the exact factor: hits <= applicable gives factor <= upper
         upper = 1.0 - p * (1.0 - applicable / len(plan.pairs))
         exact = np.where(applicable == 0, 1.0 - p * (1.0 - 0.0), np.nan)
@@ -900,8 +888,7 @@ class Recommender(BaseEstimator):
         ``exact`` is filled in place."""
         p = float(self.proximity)
         bound = scores * upper
-        pair_terms = sorted({t for pair in plan.pairs for t in pair})
-        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        pair_terms, pair_ids = self._pair_terms(plan)
         # The k best final scores known so far (a min-heap): songs are read
         # best bound first, one at a time, until the next bound falls below
         # the k-th, so no text is read that a better-ordered reading would skip.
@@ -936,43 +923,38 @@ class Recommender(BaseEstimator):
         1 - proximity where none of the query's word pairs do."""
         if not plan.pairs or self.proximity == 0:
             return np.ones(len(rows))
-        pair_terms = sorted({t for pair in plan.pairs for t in pair})
-        pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+        pair_terms, pair_ids = self._pair_terms(plan)
         out = np.full(len(rows), 1.0 - float(self.proximity))  # the factor of a share of 0
         # Only a song with both words of some pair can have them side by side:
         # found for all rows at once, and only those songs' texts are read.
-        has = self._has_terms(rows, pair_ids)
-        col = {t: j for j, t in enumerate(pair_terms)}
-        some = np.zeros(len(rows), bool)
-        for x, y in plan.pairs:
-            some |= has[:, col[x]] & has[:, col[y]]
-        for j in np.flatnonzero(some).tolist():
+        for j in np.flatnonzero(self._pairs_had(plan, rows)).tolist():
             share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
             out[j] = 1.0 - float(self.proximity) * (1.0 - share)
         return out
 
-    def _has_terms(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
-        """rows x terms: whether each song's vector has each of ``terms``."""
-        order = np.argsort(terms)
-        back = np.empty_like(order)
-        back[order] = np.arange(len(order))
-        return self._has_sorted_terms(rows, terms[order])[:, back]
+    def _pair_terms(self, plan: QueryPlan) -> tuple[list[str], np.ndarray]:
+        """The words of the query's adjacent pairs, sorted, and their term ids."""
+        pair_terms = sorted({t for pair in plan.pairs for t in pair})
+        return pair_terms, np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
 
-    def _has_sorted_terms(self, rows: np.ndarray, terms: np.ndarray) -> np.ndarray:
-        m = self.matrix_
-        starts = m.indptr[rows].astype(np.int64)
-        lengths = m.indptr[rows + 1] - starts
-        n = int(lengths.sum())
-        out = np.zeros((len(rows), len(terms)), bool)
-        if n == 0 or len(terms) == 0:
-            return out
-        ends = np.cumsum(lengths)
-        flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-        cols = m.indices[flat]
-        pos = np.minimum(np.searchsorted(terms, cols), len(terms) - 1)
-        hit = terms[pos] == cols
-        out[np.repeat(np.arange(len(rows)), lengths)[hit], pos[hit]] = True
-        return out
+    def _pairs_had(self, plan: QueryPlan, rows: np.ndarray,
+                   pair_songs: list[np.ndarray] | None = None) -> np.ndarray:
+        """How many of the query's adjacent pairs each song has both words of:
+        from ``pair_songs`` (per pair, the songs having both, ascending) when
+        given, else from the songs' rows, all looked up at once."""
+        had = np.zeros(len(rows), np.int64)
+        if pair_songs is not None:
+            for both in pair_songs:
+                if len(both):
+                    at = np.minimum(np.searchsorted(both, rows), len(both) - 1)
+                    had += both[at] == rows
+            return had
+        pair_terms, pair_ids = self._pair_terms(plan)
+        has = self._weights_of(rows, pair_ids) > 0
+        col = {t: j for j, t in enumerate(pair_terms)}
+        for x, y in plan.pairs:
+            had += has[:, col[x]] & has[:, col[y]]
+        return had
 
     def _pair_share(self, plan: QueryPlan, row: int, pair_terms: list[str] | None = None,
                     pair_ids: np.ndarray | None = None) -> float:
@@ -989,8 +971,7 @@ class Recommender(BaseEstimator):
     def _read_pair_share(self, plan: QueryPlan, row: int, pair_terms: list[str] | None,
                          pair_ids: np.ndarray | None) -> float:
         if pair_terms is None or pair_ids is None:
-            pair_terms = sorted({t for pair in plan.pairs for t in pair})
-            pair_ids = np.array([self.vocabulary_[t] for t in pair_terms], dtype=np.int64)
+            pair_terms, pair_ids = self._pair_terms(plan)
         present = {t for t, w in zip(pair_terms, self._row_weights(row, pair_ids)) if w > 0}
         applicable = [(x, y) for x, y in plan.pairs if x in present and y in present]
         if not applicable:
