@@ -18,6 +18,7 @@ from moodrec._index import (
     damerau_levenshtein,
     top_k,
 )
+from moodrec._recommender import QueryPlan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from _generate import make_catalog, make_queries  # noqa: E402
@@ -214,6 +215,19 @@ def test_spell_index_finds_near_words() -> None:
     assert near.candidates("nighs", 2, same_start=True) == [("night", 1), ("nights", 1)]
 
 
+def _proximity_factors(rec: moodrec.Recommender, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
+    """Every song's exact proximity factor, reading the texts of only the songs
+    with both words of some pair (a share of 0 for the others)."""
+    if not plan.pairs or rec.proximity == 0:
+        return np.ones(len(rows))
+    pair_terms, pair_ids = rec._pair_terms(plan)
+    out = np.full(len(rows), 1.0 - float(rec.proximity))  # the factor of a share of 0
+    for j in np.flatnonzero(rec._pairs_had(plan, rows)).tolist():
+        share = rec._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
+        out[j] = 1.0 - float(rec.proximity) * (1.0 - share)
+    return out
+
+
 def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Recommender) -> None:
     rec = synthetic
     rows = np.arange(rec.n_songs_)
@@ -222,7 +236,7 @@ def test_proximity_reads_only_songs_with_a_pair_and_agrees(synthetic: moodrec.Re
         plan = rec.analyze(q)
         if not plan.pairs:
             continue
-        fast = rec._proximity_factor(plan, rows)
+        fast = _proximity_factors(rec, plan, rows)
         slow = [1.0 - rec.proximity * (1.0 - rec._read_pair_share(plan, r, None, None)) for r in rows.tolist()]
         assert fast.tolist() == slow, q
         checked += int((fast > 1.0 - rec.proximity).sum())
@@ -242,7 +256,7 @@ def test_proximity_bounds_hold_and_pruned_proximity_ranking_equals_brute_force(
         plan = rec.analyze(q)
         if not plan.pairs or len(plan.terms) == 0:
             continue
-        exact = rec._proximity_factor(plan, rows)
+        exact = _proximity_factors(rec, plan, rows)
         upper, known = rec._proximity_bounds(rec.analyze(q), rows)
         assert np.all(upper >= exact), q
         assert np.array_equal(known[~np.isnan(known)], exact[~np.isnan(known)]), q

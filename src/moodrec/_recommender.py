@@ -918,20 +918,6 @@ class Recommender(BaseEstimator):
             plan.shares.setdefault(row, 0.0)
         return best, best_scores
 
-    def _proximity_factor(self, plan: QueryPlan, rows: np.ndarray) -> np.ndarray:
-        """1 for songs where the query's adjacent words stand together, down to
-        1 - proximity where none of the query's word pairs do."""
-        if not plan.pairs or self.proximity == 0:
-            return np.ones(len(rows))
-        pair_terms, pair_ids = self._pair_terms(plan)
-        out = np.full(len(rows), 1.0 - float(self.proximity))  # the factor of a share of 0
-        # Only a song with both words of some pair can have them side by side:
-        # found for all rows at once, and only those songs' texts are read.
-        for j in np.flatnonzero(self._pairs_had(plan, rows)).tolist():
-            share = self._pair_share(plan, int(rows[j]), pair_terms, pair_ids)
-            out[j] = 1.0 - float(self.proximity) * (1.0 - share)
-        return out
-
     def _pair_terms(self, plan: QueryPlan) -> tuple[list[str], np.ndarray]:
         """The words of the query's adjacent pairs, sorted, and their term ids."""
         pair_terms = sorted({t for pair in plan.pairs for t in pair})
