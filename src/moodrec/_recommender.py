@@ -40,7 +40,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfTransformer
 
 from ._catalog import CatalogLike, split_list, validate_catalog
-from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, top_k
+from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, _kth, top_k
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore, plain
@@ -824,7 +824,7 @@ class Recommender(BaseEstimator):
             # starts with every song that can reach it, and texts are read in
             # the order of their bounds over all of them (reading within a
             # smaller window first would read songs a wider one rules out).
-            kth_score = float(np.partition(rounded, len(ids) - k)[len(ids) - k])
+            kth_score = _kth(rounded, k)
             at_least = kth_score * (1.0 - float(self.proximity)) - _SLACK
             n_cand = max(n_cand, int(np.count_nonzero(rounded >= at_least)))
         # one more than the window, to know the best score outside it
@@ -997,7 +997,7 @@ class Recommender(BaseEstimator):
         if k is not None and allowed is None and 4 * m < n:
             top = np.argpartition(scores, n - m)[n - m:]
             final = np.round(np.clip(scores[top] * self._factor(plan, top), 0.0, 1.0), _DECIMALS)
-            kth = float(np.partition(final, m - k)[m - k])
+            kth = _kth(final, k)
             if kth > 0:
                 ids = np.flatnonzero(scores >= kth - _SLACK)
                 return ids, scores[ids]
