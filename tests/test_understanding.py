@@ -322,6 +322,36 @@ def test_contrasts_end_at_punctuation_and_break_words() -> None:
     assert a.drop_contrasts("It isn\u2019t a ballad.") == "It  ."  # a curly apostrophe too
 
 
+@pytest.mark.parametrize(("text", "left"), [
+    ("Calm RATHER THAN LOUD, and bright.", "Calm  , and bright."),
+    ("Calm Rather Than Loud, and bright.", "Calm  , and bright."),
+    ("IT IS NOT A BALLAD.", "IT IS  ."),
+    ("THERE IS NO ANGER HERE.", " ."),
+])
+def test_contrast_markers_are_found_in_any_case(text: str, left: str) -> None:
+    from moodrec._text import Analyzer
+
+    assert Analyzer().drop_contrasts(text) == left
+
+
+def test_words_side_by_side_only_in_what_a_song_is_not_are_not_side_by_side() -> None:
+    # "Calm" has "lonely" and "walk" side by side only in what it says it is not;
+    # "Apart" has them apart.  Neither is closer to "lonely walk" than the other.
+    songs = pd.DataFrame({
+        "title": ["Calm", "Apart"],
+        "artist": ["A", "B"],
+        "blurb": ["A lonely night and a bright walk, rather than a lonely walk.",
+                  "A lonely night and a bright walk."],
+    })
+    rec = Recommender().fit(songs)
+    plan = rec.analyze("lonely walk")
+    assert plan.pairs == [("lonely", "walk")]
+    calm, apart = (rec._read_pair_share(plan, rec.row_of_[s], None, None) for s in rec.song_ids_)
+    assert calm == apart == 0.0
+    plain = Recommender().fit(songs.assign(blurb=songs.blurb.str.replace(", rather than a lonely walk", ", a lonely walk")))
+    assert plain._read_pair_share(plan, 0, None, None) == 1.0
+
+
 @pytest.mark.parametrize(("query", "found"), [
     ("miss you", [("longing", 0, 2), ("missing", 0, 1)]),  # the longer cue first
     ("i miss", [("missing", 1, 2)]),  # a one-word cue as the last word

@@ -965,7 +965,8 @@ class Recommender(BaseEstimator):
         # only the two fields read, not the whole record
         cols = self._store.columns
         title, blurb = (plain(cols[c][row]) if c in cols else None for c in ("title", "blurb"))
-        text = f"{title or ''}. {blurb or ''}"
+        # the blurb as it was indexed: without what it says the song is not
+        text = f"{title or ''}. {self.analyzer_.drop_contrasts(str(blurb)) if blurb else ''}"
         a = self.analyzer_
         wanted = {t for pair in applicable for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}

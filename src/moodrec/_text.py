@@ -244,8 +244,9 @@ class Analyzer:
             alternatives.append(rf"\b(?:{heads})\b(?:\s+(?!(?:{breaks})\b){word}){{1,{n}}}")
         for start, end in frames:
             alternatives.append(rf"\b{phrase(start)}(?:\s+{word}){{1,{max(n - 1, 1)}}}?\s+{phrase(end)}\b")
-        # a cheap first look: the text has a marker, its first letter in either case
-        hints = {p[1:] for p in markers + [a for a, _ in frames]}
+        # a cheap first look: the text has a marker, its first letter in either
+        # case (a text in other cases is looked at again lower-cased)
+        hints = {p[1:].lower() for p in markers + [a for a, _ in frames]}
         hints |= {h.replace("'", "\u2019") for h in hints}
         # a hint that holds another is found whenever that one is
         hints = {h for h in hints if not any(o != h and o in h for o in hints)}
@@ -261,8 +262,15 @@ class Analyzer:
         >>> Analyzer().drop_contrasts("Warm and glowing rather than tearful. There is no anger here, only calm.")
         'Warm and glowing  .  , only calm.'
         """
-        if self._contrast is None or not any(h in text for h in self._contrast_hints):
+        if self._contrast is None:
             return text
+        hints = self._contrast_hints
+        if not any(h in text for h in hints):
+            # "Rather Than", "NOT A": the markers in any case (most blurbs
+            # have a marker's lower-case form or none at all)
+            folded = text.lower()
+            if folded == text or not any(h in folded for h in hints):
+                return text
         return self._contrast.sub(" ", text)
 
     # ------------------------------------------------------------------ words
