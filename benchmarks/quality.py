@@ -9,6 +9,7 @@ One command, from the repository root::
     python benchmarks/quality.py --per-query  # also every query's nDCG@5 for each system
     python benchmarks/quality.py --latent     # also the latent-similarity (SVD) experiment
     python benchmarks/quality.py --initial-judgments  # without the pooled grades
+    python benchmarks/quality.py --agreement  # how far a second judge agrees, and what that allows
 
 The judged set is ``benchmarks/data/queries.csv``: each query has a kind (short, paraphrase,
 long, korean, typo, situation, contrast), a split (dev: parameters were tuned on it; test:
@@ -17,7 +18,11 @@ engine or the other queries) and graded judgments (2 = a curator would put it fi
 partly), made by reading the catalog, independently of any engine's ranking.  ``benchmarks/data/pooled.csv``
 adds the grades, zeros included, that blind judges gave to the songs the systems ranked in
 their top 10 and no judge had graded (depth-10 pooling, ``pool.py``); ``judged@5`` reports
-how much of each system's top 5 is judged.
+how much of each system's top 5 is judged.  ``benchmarks/data/agreement.csv`` holds a second,
+independent grading of every judged song for 63 of the queries (nine of each kind), by judges
+who saw neither the first grades nor any engine: ``--agreement`` reports how often the two
+agree and the nDCG@5 of each grading's own best ranking scored by the other, the most a
+system can expect to reach when judges differ as much as these do.
 
 Systems, side by side in the same run, on the same text (blurb, title, artist):
 
@@ -42,6 +47,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "benchmarks" / "data" / "queries.csv"
 POOLED = ROOT / "benchmarks" / "data" / "pooled.csv"
+AGREEMENT = ROOT / "benchmarks" / "data" / "agreement.csv"
 KINDS = ("short", "paraphrase", "long", "korean", "typo", "situation", "contrast")
 
 Ranker = Callable[[str, int], list[str]]
@@ -65,6 +71,11 @@ def load_pooled(path: Path = POOLED) -> dict[str, dict[str, int]]:
         for row in csv.DictReader(fh):
             out.setdefault(row["query_id"], {})[row["song_id"]] = int(row["grade"])
     return out
+
+
+def load_second_grades(path: Path = AGREEMENT) -> dict[str, dict[str, int]]:
+    """The second, independent grading: query_id -> song_id -> grade."""
+    return load_pooled(path)
 
 
 def load_queries(path: Path = QUERIES, *, with_pooled: bool = True) -> list[Judged]:
@@ -105,6 +116,45 @@ def ndcg_at(ranked: Sequence[str], grades: dict[str, int], k: int = 5) -> float:
     if ideal == 0:
         return 0.0
     return dcg([grades.get(s, 0) for s in ranked[:k]]) / ideal
+
+
+def ndcg_of_grading(ranking: dict[str, int], grades: dict[str, int], k: int = 5) -> float:
+    """Expected nDCG@k, under ``grades``, of the ranking that orders songs by
+    the grades in ``ranking`` (songs of one grade in random order: each place
+    a group fills gains the group's mean gain).
+
+    >>> ndcg_of_grading({"a": 2, "b": 1}, {"a": 2, "b": 1})
+    1.0
+    >>> round(ndcg_of_grading({"a": 1, "b": 1}, {"a": 2, "b": 0}, k=1), 3)
+    0.5
+    """
+    ideal = dcg(sorted(grades.values(), reverse=True)[:k])
+    if ideal == 0:
+        return 0.0
+    groups: dict[int, list[float]] = {}
+    for song, grade in ranking.items():
+        groups.setdefault(grade, []).append(2.0 ** grades.get(song, 0) - 1.0)
+    total, place = 0.0, 0
+    for grade in sorted(groups, reverse=True):
+        gain = sum(groups[grade]) / len(groups[grade])
+        for i in range(place, min(k, place + len(groups[grade]))):
+            total += gain / math.log2(i + 2)
+        place += len(groups[grade])
+        if place >= k:
+            break
+    return total / ideal
+
+
+def weighted_kappa(a: Sequence[int], b: Sequence[int]) -> float:
+    """Cohen's kappa with linear weights: agreement between two gradings of
+    the same pairs beyond what their grade frequencies give by chance.
+
+    >>> weighted_kappa([0, 1, 2, 2], [0, 1, 2, 2])
+    1.0
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(a, b, weights="linear"))
 
 
 def reciprocal_rank(ranked: Sequence[str], grades: dict[str, int]) -> float:
@@ -252,6 +302,46 @@ def summary(results: dict[str, pd.DataFrame], metric: str, by: str) -> pd.DataFr
     return table.loc[order]
 
 
+def report_agreement(systems: dict[str, Ranker], queries: Sequence[Judged]) -> None:
+    """The second grading beside the first, on the queries graded twice."""
+    second = load_second_grades()
+    twice = [q for q in queries if q.query_id in second]
+    if not twice:
+        print("(no query of this split was graded twice)")
+        return
+    first_grades, second_grades = [], []
+    for q in twice:
+        for song, grade in second[q.query_id].items():
+            first_grades.append(q.grades.get(song, 0))
+            second_grades.append(grade)
+    same = np.mean(np.array(first_grades) == np.array(second_grades))
+    print(f"Agreement: {len(twice)} queries graded twice, {len(first_grades)} pairs; same grade "
+          f"{same:.1%}, weighted kappa {weighted_kappa(first_grades, second_grades):.3f}")
+    print(pd.crosstab(pd.Series(first_grades, name="first grade"),
+                      pd.Series(second_grades, name="second grade")).to_string())
+    print()
+    rows = []
+    for q in twice:
+        other = second[q.query_id]
+        row: dict[str, object] = {"kind": q.kind}
+        for name, rank in systems.items():
+            ranked = rank(q.query, 10)
+            row[(name, "first")] = ndcg_at(ranked, q.grades)
+            row[(name, "second")] = ndcg_at(ranked, other)
+        row[("second judges' ranking", "first")] = ndcg_of_grading(other, q.grades)
+        row[("first judges' ranking", "second")] = ndcg_of_grading(q.grades, other)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    table = df.groupby("kind").mean()
+    table.loc["all"] = df.drop(columns="kind").mean()
+    table = table.loc[[k for k in KINDS if k in table.index] + ["all"]]
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    print("ndcg@5 on the queries graded twice, scored by the first and by the second grading")
+    print("(a judges' ranking: songs by that grading, ties in random order, scored by the other)")
+    print(table.round(3).to_string())
+    print()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--split", choices=["dev", "test", "fresh", "all"], default="all")
@@ -261,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="also the experiment: moodrec blended with TruncatedSVD latent similarity")
     p.add_argument("--initial-judgments", action="store_true",
                    help="only the judgments made before any engine ranked (no pooled grades)")
+    p.add_argument("--agreement", action="store_true",
+                   help="also the second judges' grading: agreement, and nDCG@5 under either grading")
     p.add_argument("--catalog", default=str(ROOT / "data" / "songs.csv"))
     args = p.parse_args(argv)
 
@@ -303,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ndcg@5 by split (dev: tuned on; test: held out; fresh: written and judged after the engine was built)")
         print(summary(results, "ndcg@5", "split").round(3).to_string())
         print()
+    if args.agreement:
+        report_agreement(systems, queries)
     if args.per_query:
         per = pd.DataFrame({name: df.set_index("query_id")["ndcg@5"] for name, df in results.items()})
         per.insert(0, "query", results["moodrec"].set_index("query_id")["query"])

@@ -66,3 +66,31 @@ def test_judged_share_counts_zero_grades_as_judged() -> None:
     assert quality.judged_at(["a", "b", "c", "d"], {"a": 2, "c": 0}, 5) == 0.5
     assert quality.judged_at([], {"a": 2}) == 1.0
     assert quality.ndcg_at(["c", "a"], {"a": 2, "c": 0}) < 1.0
+
+
+def test_second_grading_covers_exactly_the_judged_songs_of_its_queries() -> None:
+    """The second grading regrades every song the first judges graded for a
+    query, and nothing else, so either grading's best ranking is over the same songs."""
+    second = quality.load_second_grades()
+    queries = {q.query_id: q for q in quality.load_queries()}
+    assert len(second) >= 60
+    kinds = Counter(queries[qid].kind for qid in second)
+    assert set(kinds) == set(quality.KINDS)
+    for qid, grades in second.items():
+        assert set(grades) == set(queries[qid].grades), qid
+        assert set(grades.values()) <= {0, 1, 2}, qid
+
+
+def test_a_grading_ranks_its_groups_in_order_and_ties_at_their_mean_gain() -> None:
+    grades = {"a": 2, "b": 1, "c": 0, "d": 0}
+    assert quality.ndcg_of_grading(grades, grades) == pytest.approx(1.0)
+    # reversed, the ranking is the worst one
+    worst = quality.ndcg_at(["c", "d", "b", "a"], grades)
+    assert quality.ndcg_of_grading({"a": 0, "b": 1, "c": 2, "d": 2}, grades) == pytest.approx(worst)
+    # one tie of all four: every place gains the mean gain, (3 + 1 + 0 + 0) / 4 = 1,
+    # which is the gain of grade 1
+    mean = quality.dcg([1, 1, 1, 1])
+    assert quality.ndcg_of_grading(dict.fromkeys(grades, 1), grades) == pytest.approx(
+        mean / quality.dcg([2, 1, 0, 0]))
+    assert quality.weighted_kappa([0, 1, 2, 0], [0, 1, 2, 0]) == pytest.approx(1.0)
+    assert quality.weighted_kappa([0, 0, 2, 2], [2, 2, 0, 0]) < 0
