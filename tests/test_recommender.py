@@ -135,7 +135,7 @@ def test_plain_tfidf_mode_matches_sklearn_cosine(tiny_songs: pd.DataFrame) -> No
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    rec = Recommender(expand=False, spelling=False, polarity=0.0, proximity=0.0, title_weight=0.0,
+    rec = Recommender(expand=False, association_weight=0.0, spelling=False, polarity=0.0, proximity=0.0, title_weight=0.0,
                       artist_weight=0.0, tag_weight=0.0, feeling_weight=0.0).fit(tiny_songs)
     # moodrec's term weighting: log(1 + count), then scikit-learn's smoothed idf and L2 norm
     counts = CountVectorizer(analyzer=rec.analyzer_.terms)

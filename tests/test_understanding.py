@@ -87,12 +87,14 @@ def test_korean_negation(bundled: Recommender) -> None:
 def test_every_match_says_why(bundled: Recommender) -> None:
     for q in ["drinking alone", "외로운 밤", "lonley nite", "she left me"]:
         for m in bundled.recommend(q, k=5):
-            shares = [r.share for r in m.reasons if r.kind in ("word", "spelling", "translation", "feeling")]
+            shares = [r.share for r in m.reasons
+                      if r.kind in ("word", "spelling", "translation", "feeling", "association")]
             assert shares and sum(shares) == pytest.approx(1.0, abs=1e-3), (q, m.reasons)
             assert m.why
             for r in m.reasons:
                 for w in r.words:  # readable words, not stems
-                    assert w in (m.blurb + m.title).lower() or w in bundled.lexicon_.display.values(), w
+                    assert (w in (m.blurb + m.title).lower() or w in bundled.lexicon_.display.values()
+                            or w in bundled.associations_.display.values()), w
 
 
 def test_explain_agrees_with_recommend(bundled: Recommender) -> None:
@@ -102,7 +104,9 @@ def test_explain_agrees_with_recommend(bundled: Recommender) -> None:
         assert (e.rank, e.score, e.reasons) == (m.rank, m.score, m.reasons)
 
 
-def test_explain_a_song_that_does_not_match(tiny: Recommender) -> None:
+def test_explain_a_song_that_does_not_match(tiny_songs: pd.DataFrame) -> None:
+    # without associations, which may link "party" to a word of any song
+    tiny = Recommender(association_weight=0.0).fit(tiny_songs)
     e = tiny.explain("dance party", "mother")
     assert (e.score, e.rank, e.reasons) == (0.0, 0, ())
     with pytest.raises(moodrec.UnknownSongError):

@@ -160,7 +160,8 @@ class Lexicon:
         self.display: dict[str, str] = {}
         for f in self.feelings:
             for term, _w, word in f.related:
-                if " " not in word:
+                # a word of one term only: "self-love" is not how to show "love"
+                if " " not in word and len(a.terms(word)) == 1:
                     self.display.setdefault(term, word)
             for term, word in f.cue_terms:
                 self.display.setdefault(term, word)

@@ -4,7 +4,8 @@ A saved model is a folder::
 
     model.json          format name and version, moodrec version, parameters,
                         array shapes, dtypes, sizes and CRC-32 checksums
-    resources/          the lexicon and language data the model was fitted with
+    resources/          the lexicon, word associations and language data the
+                        model was fitted with
     vocabulary.json     the index terms, in column order
     arrays/NAME.npy     every array, loaded with ``allow_pickle=False``,
                         memory-mapped by default
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._associations import Associations
 from ._index import N_TIERS, InvertedIndex, SpellIndex
 from ._lexicon import Lexicon
 from ._store import ColumnStore
@@ -120,6 +122,8 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
         _write_json(tmp / "resources" / "spell_words.json", rec.spell_.words)
         _write_json(tmp / "resources" / "spell_grams.json", rec.spell_.grams)
         _write_json(tmp / "resources" / "lexicon.json", rec.lexicon_.data)
+        _write_json(tmp / "resources" / "associations.json",
+                    {"terms": rec.associations_.table, "display": dict(rec.associations_.display)})
         _write_json(tmp / "resources" / "language.json", rec.analyzer_.language)
         _write_json(tmp / "resources" / "common_words_en.json", sorted(rec.analyzer_.common_words))
         resources = {}
@@ -255,6 +259,9 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
     common = _read_json(res / "common_words_en.json", folder)
     spell_words = _read_json(res / "spell_words.json", folder)
     spell_grams = _read_json(res / "spell_grams.json", folder)
+    # a model saved before moodrec learned associations ranks as it did, without them
+    associations_data = (_read_json(res / "associations.json", folder)
+                         if "resources/associations.json" in files else {"terms": {}, "display": {}})
 
     need = ["index_indptr", "index_indices", "index_data", "index_tier_start", "index_tier_bound", "matrix_indptr", "matrix_indices", "matrix_data",
             "expansions_indptr", "expansions_indices", "expansions_data", "expansion_index_indptr",
@@ -291,6 +298,7 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
     try:
         analyzer = Analyzer(language=language, common_words=common)
         lexicon = Lexicon(data=lexicon_data, analyzer=analyzer)
+        associations = Associations(associations_data["terms"], associations_data["display"])
         store = ColumnStore.from_arrays(
             kinds, {k[len("catalog_"):]: v for k, v in arrays.items() if k.startswith("catalog_")})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -310,6 +318,7 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
     rec._set_fitted(
         analyzer=analyzer,
         lexicon=lexicon,
+        associations=associations,
         store=store,
         vocabulary={t: i for i, t in enumerate(terms)},
         terms=terms,

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfTransformer
 
+from ._associations import Associations
 from ._catalog import CatalogLike, split_list, validate_catalog
 from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, _kth, top_k
 from ._lexicon import Lexicon
@@ -71,6 +72,8 @@ _TRANSLATION_ALTERNATIVE = 0.6
 MAX_FEELINGS = 4
 #: ... each with at most this many of its words (its strongest, by weight x idf).
 MAX_EXPANSION = 24
+#: A query's learned associations (``Associations``) add at most this many words.
+MAX_ASSOCIATIONS = 16
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 # Looking a word up in a song's row costs about as much as this many postings
@@ -146,6 +149,10 @@ class Recommender(BaseEstimator):
         Weight of the feeling features: how strongly each song expresses each
         feeling of the lexicon, judged from its blurb.  Queries that express a
         feeling meet songs through them even when no word is shared.
+    association_weight : float, default 0.75
+        Mass of the words the query's words are associated with (learned
+        from example songs: "pal" goes with "friend") relative to the query's
+        own words; 0 turns associations off.
 
     Examples
     --------
@@ -168,6 +175,7 @@ class Recommender(BaseEstimator):
         artist_weight: float = 1.0,
         tag_weight: float = 1.5,
         feeling_weight: float = 6.0,
+        association_weight: float = 0.75,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
@@ -179,6 +187,7 @@ class Recommender(BaseEstimator):
         self.artist_weight = artist_weight
         self.tag_weight = tag_weight
         self.feeling_weight = feeling_weight
+        self.association_weight = association_weight
 
     # ------------------------------------------------------------------- fit
     def fit(self, songs: CatalogLike) -> "Recommender":
@@ -196,11 +205,12 @@ class Recommender(BaseEstimator):
         catalog = validate_catalog(songs)
         analyzer = Analyzer()
         lexicon = Lexicon(analyzer=analyzer)
-        self._fit_catalog(catalog, analyzer, lexicon)
+        self._fit_catalog(catalog, analyzer, lexicon, Associations())
         return self
 
     def _check_params(self) -> None:
-        for name in ("expansion_weight", "context_weight", "polarity", "proximity", "title_weight", "artist_weight", "tag_weight", "feeling_weight"):
+        for name in ("expansion_weight", "context_weight", "polarity", "proximity", "title_weight", "artist_weight",
+                     "tag_weight", "feeling_weight", "association_weight"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -232,7 +242,8 @@ class Recommender(BaseEstimator):
             "moods": [t.replace(";", " ").replace("-", " ") if t else t for t in col("moods")],
         }
 
-    def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon) -> None:
+    def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon,
+                     associations: Associations) -> None:
         n = len(catalog)
         vocab: dict[str, int] = {}
         fields = self._song_fields(catalog, analyzer)
@@ -334,6 +345,7 @@ class Recommender(BaseEstimator):
         self._set_fitted(
             analyzer=analyzer,
             lexicon=lexicon,
+            associations=associations,
             store=ColumnStore.from_frame(catalog),
             vocabulary=vocab,
             terms=terms,
@@ -346,7 +358,7 @@ class Recommender(BaseEstimator):
             spell=SpellIndex.build(known),
         )
 
-    def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, store: ColumnStore,
+    def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, associations: Associations, store: ColumnStore,
                     vocabulary: dict[str, int], terms: list[str], idf: np.ndarray,
                     matrix: sp.csr_matrix, index: InvertedIndex, expansions: sp.csr_matrix,
                     expansion_index: InvertedIndex, valence: np.ndarray, spell: SpellIndex) -> None:
@@ -356,6 +368,7 @@ class Recommender(BaseEstimator):
         self._lazy_lock = threading.Lock()
         self.analyzer_ = analyzer
         self.lexicon_ = lexicon
+        self.associations_ = associations
         self._store = store
         self.vocabulary_: dict[str, int] = vocabulary
         self.terms_: list[str] = terms
@@ -511,6 +524,8 @@ class Recommender(BaseEstimator):
                         literal[t] = x
                         literal_src[t] = ("translation", f'"{said}" read as "{english[0]}"')
 
+        associated = self._associated(tokens, negated, in_cue, ctx, corrections)
+
         genres, genres_out = self._genres(tokens, negated)
         for g in genres:
             # a genre said in any form (트로트, j pop) is also asked for by its own term
@@ -542,10 +557,17 @@ class Recommender(BaseEstimator):
         ew = float(self.expansion_weight) * min(1.0, _LITERAL_WORDS_AT_FULL_EXPANSION / max(1, len(literal)))
         share = ew / (1.0 + ew)
         parts: list[tuple[float, dict[str, float], dict[str, tuple[str, str]]]] = []
+        own_mass = 1.0 - share if blocks else 1.0
         if literal:
-            parts.append((1.0 - share if blocks else 1.0, unit(literal), literal_src))
+            parts.append((own_mass, unit(literal), literal_src))
+        if associated:
+            weights_of, said_by = associated
+            n = math.sqrt(sum(x * x for x in weights_of.values()))
+            parts.append((own_mass * float(self.association_weight), {t: x / n for t, x in weights_of.items()},
+                          {t: ("association", said_by[t]) for t in weights_of}))
+        n_own = len(parts)
         for label, _fi, block in blocks:
-            mass = (share if literal else 1.0) / len(blocks)
+            mass = (share if n_own else 1.0) / len(blocks)
             parts.append((mass, block, {t: ("feeling", label) for t in block}))
         total: dict[str, float] = {}
         source: dict[str, tuple[float, tuple[str, str]]] = {}
@@ -573,14 +595,18 @@ class Recommender(BaseEstimator):
         norm = float(np.sqrt((w * w).sum())) if len(w) else 0.0
         if norm > 0:
             w = w / norm
-        own = parts[0][1] if literal else {}
-        own_mass = parts[0][0] if literal else 0.0
+        # the query's own words and their associations as postings, each
+        # feeling as its precomputed column
+        own: dict[str, float] = {}
+        for mass, vec, _src in parts[:n_own]:
+            for t, x in vec.items():
+                own[t] = own.get(t, 0.0) + mass * x
         scale = 1.0 / norm if norm > 0 else 0.0
         scoring = (
             (np.array([self.vocabulary_[t] for t in own], dtype=np.int64),
-             np.array([own_mass * x * scale for x in own.values()], dtype=np.float64)),
+             np.array([x * scale for x in own.values()], dtype=np.float64)),
             (np.array([fi for _, fi, _ in blocks], dtype=np.int64),
-             np.array([mass * scale for mass, _, _ in parts[1 if literal else 0:]], dtype=np.float64)),
+             np.array([mass * scale for mass, _, _ in parts[n_own:]], dtype=np.float64)),
         )
         return QueryPlan(
             query=query,
@@ -596,6 +622,46 @@ class Recommender(BaseEstimator):
             genres_out=genres_out,
             scoring=scoring,
         )
+
+    def _associated(self, tokens: Sequence[Token], negated: Sequence[bool], in_cue: np.ndarray, ctx: float,
+                    corrections: dict[str, str]) -> tuple[dict[str, float], dict[str, str]] | None:
+        """The words the query's words are associated with ({term: weight},
+        strongest MAX_ASSOCIATIONS of those the catalog has) and, per term,
+        the query word that gave it most; None when there are none."""
+        if not self.association_weight > 0 or not len(self.associations_):
+            return None
+        a = self.analyzer_
+        weights: dict[str, float] = {}
+        best: dict[str, tuple[float, str]] = {}
+
+        def add(term: str, base: float, said: str) -> None:
+            for t, x in self.associations_.of(term):
+                if t in self.vocabulary_:
+                    weights[t] = weights.get(t, 0.0) + base * x
+                    if base * x > best.get(t, (0.0, ""))[0]:
+                        best[t] = (base * x, said)
+
+        seen: set[str] = set()
+        for i, tok in enumerate(tokens):
+            if tok.stop or negated[i] or self._is_negator(tok):
+                continue
+            base = (1.0 if in_cue[i] else ctx) * (0.8 if tok.surface in corrections else 1.0)
+            for t in tok.terms:
+                if t not in seen:
+                    seen.add(t)
+                    add(t, base, corrections.get(tok.surface, tok.surface))
+        for start, end, english in self.lexicon_.translate(tokens):
+            if any(negated[start:end]) or all(tokens[i].stop for i in range(start, end)):
+                continue
+            said = " ".join(tok.surface for tok in tokens[start:end])
+            for t in a.terms(english[0]):
+                if t not in seen:
+                    seen.add(t)
+                    add(t, (1.0 if in_cue[start] else ctx) * _TRANSLATION_WEIGHT, said)
+        if not weights:
+            return None
+        keep = sorted(weights, key=lambda t: (-weights[t], t))[:MAX_ASSOCIATIONS]
+        return {t: weights[t] for t in keep}, {t: best[t][1] for t in keep}
 
     def _expansion_blocks(self) -> list[dict[str, float]]:
         """Each feeling's expansion as {term: weight}, from ``expansions_``."""
@@ -1062,7 +1128,7 @@ class Recommender(BaseEstimator):
             items.sort(key=lambda x: -x[0])
             share = sum(c for c, _ in items) / total
             words = tuple(dict.fromkeys(w for _, w in items if not w.startswith("~")))
-            reasons.append(Reason(kind, label, words if kind == "feeling" else (), round(share, 4)))
+            reasons.append(Reason(kind, label, words if kind in ("feeling", "association") else (), round(share, 4)))
         reasons.sort(key=lambda r: -r.share)
         said = {r.label for r in reasons if r.kind == "spelling"}
         unsaid = [f'"{typed}" read as "{meant}"' for typed, meant in plan.corrections.items()]
@@ -1079,7 +1145,7 @@ class Recommender(BaseEstimator):
 
     def _display(self, term: int) -> str:
         t = self.terms_[term]
-        return self.lexicon_.display.get(t, t)
+        return self.lexicon_.display.get(t) or self.associations_.display.get(t, t)
 
     def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
         out = []

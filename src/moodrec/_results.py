@@ -26,6 +26,8 @@ class Reason:
     ``"spelling"`` (a query word read as a known word), ``"translation"`` (a
     Korean query word read as English words the song has), ``"feeling"`` (a
     feeling the query expresses, found through words the curator used),
+    ``"association"`` (words that songs for a query word are often described
+    with: "pal" goes with "friend"; ``label`` is the query word),
     ``"mood"`` (the song's emotional direction set against the query's) or
     ``"similar"`` (for :meth:`Recommender.similar`: the songs share words).
     ``words`` are the words of the song's text that carried it.
@@ -41,8 +43,13 @@ class Reason:
 
         >>> Reason("feeling", "a breakup", ("parting", "farewell"), 0.6).describe()
         'feels like a breakup (parting, farewell) 60%'
+        >>> Reason("association", "pal", ("friend",), 0.2).describe()
+        '"pal" goes with friend 20%'
+        >>> Reason("feeling", "a breakup", (), 0.004).describe()
+        'feels like a breakup <1%'
         """
-        pct = f"{round(self.share * 100)}%"
+        # a share too small to round to 1% still counts: "<1%", never "0%"
+        pct = f"{round(self.share * 100)}%" if round(self.share * 100) >= 1 else "<1%"
         words = ", ".join(self.words)
         if self.kind == "word":
             # share 0: a note on how the words stand (side by side), not a word of its own
@@ -52,6 +59,8 @@ class Reason:
             return f"{self.label} {pct}" if self.share > 0 else self.label
         if self.kind in ("mood", "similar"):
             return self.label
+        if self.kind == "association":
+            return f'"{self.label}" goes with {words} {pct}' if words else f'goes with "{self.label}" {pct}'
         return f"feels like {self.label} ({words}) {pct}" if words else f"feels like {self.label} {pct}"
 
     def to_dict(self) -> dict[str, Any]:
