@@ -28,6 +28,7 @@ QUERY_GRID = {
     "context_weight": [0.6, 0.8],
     "polarity": [0.8],
     "proximity": [0.2, 0.4, 0.6],
+    "association_weight": [0.35, 0.75, 1.0],
 }
 
 

@@ -28,6 +28,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contains_catalog_and_resources(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ["moodrec/data/songs.csv", "moodrec/data/lexicon.json", "moodrec/data/language.json",
+                 "moodrec/data/associations.json",
                  "moodrec/py.typed", "moodrec/__init__.py"]:
         assert name in names
     packaged = zipfile.ZipFile(wheel).read("moodrec/data/songs.csv")

@@ -73,7 +73,10 @@ MAX_FEELINGS = 4
 #: ... each with at most this many of its words (its strongest, by weight x idf).
 MAX_EXPANSION = 24
 #: A query's learned associations (``Associations``) add at most this many words.
-MAX_ASSOCIATIONS = 16
+MAX_ASSOCIATIONS = 8
+#: ...and only those at least this share of its strongest: the weak tail
+#: moves few songs and costs a column read each at scale.
+_ASSOCIATION_FLOOR = 0.2
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 # Looking a word up in a song's row costs about as much as this many postings
@@ -149,7 +152,7 @@ class Recommender(BaseEstimator):
         Weight of the feeling features: how strongly each song expresses each
         feeling of the lexicon, judged from its blurb.  Queries that express a
         feeling meet songs through them even when no word is shared.
-    association_weight : float, default 0.75
+    association_weight : float, default 1.0
         Mass of the words the query's words are associated with (learned
         from example songs: "pal" goes with "friend") relative to the query's
         own words; 0 turns associations off.
@@ -175,7 +178,7 @@ class Recommender(BaseEstimator):
         artist_weight: float = 1.0,
         tag_weight: float = 1.5,
         feeling_weight: float = 6.0,
-        association_weight: float = 0.75,
+        association_weight: float = 1.0,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
@@ -512,7 +515,8 @@ class Recommender(BaseEstimator):
 
         # Korean words in English, for English blurbs: a translation weighs a
         # little less than a word the user typed, its alternatives less again.
-        for start, end, english in lex.translate(tokens):
+        translations = lex.translate(tokens)
+        for start, end, english in translations:
             if any(negated[start:end]) or all(tokens[i].stop for i in range(start, end)):
                 continue
             said = " ".join(tok.surface for tok in tokens[start:end])
@@ -524,7 +528,7 @@ class Recommender(BaseEstimator):
                         literal[t] = x
                         literal_src[t] = ("translation", f'"{said}" read as "{english[0]}"')
 
-        associated = self._associated(tokens, negated, in_cue, ctx, corrections)
+        associated = self._associated(tokens, negated, in_cue, ctx, corrections, translations)
 
         genres, genres_out = self._genres(tokens, negated)
         for g in genres:
@@ -624,10 +628,12 @@ class Recommender(BaseEstimator):
         )
 
     def _associated(self, tokens: Sequence[Token], negated: Sequence[bool], in_cue: np.ndarray, ctx: float,
-                    corrections: dict[str, str]) -> tuple[dict[str, float], dict[str, str]] | None:
-        """The words the query's words are associated with ({term: weight},
-        strongest MAX_ASSOCIATIONS of those the catalog has) and, per term,
-        the query word that gave it most; None when there are none."""
+                    corrections: dict[str, str], translations: Sequence[tuple[int, int, tuple[str, ...]]],
+                    ) -> tuple[dict[str, float], dict[str, str]] | None:
+        """The words the query's words are associated with ({term: weight}:
+        the strongest MAX_ASSOCIATIONS of those the catalog has, down to
+        _ASSOCIATION_FLOOR of the strongest) and, per term, the query word
+        that gave it most; None when there are none."""
         if not self.association_weight > 0 or not len(self.associations_):
             return None
         a = self.analyzer_
@@ -650,7 +656,7 @@ class Recommender(BaseEstimator):
                 if t not in seen:
                     seen.add(t)
                     add(t, base, corrections.get(tok.surface, tok.surface))
-        for start, end, english in self.lexicon_.translate(tokens):
+        for start, end, english in translations:
             if any(negated[start:end]) or all(tokens[i].stop for i in range(start, end)):
                 continue
             said = " ".join(tok.surface for tok in tokens[start:end])
@@ -661,6 +667,8 @@ class Recommender(BaseEstimator):
         if not weights:
             return None
         keep = sorted(weights, key=lambda t: (-weights[t], t))[:MAX_ASSOCIATIONS]
+        floor = _ASSOCIATION_FLOOR * weights[keep[0]]
+        keep = [t for t in keep if weights[t] >= floor]
         return {t: weights[t] for t in keep}, {t: best[t][1] for t in keep}
 
     def _expansion_blocks(self) -> list[dict[str, float]]:
