@@ -30,8 +30,10 @@ import quality  # noqa: E402
 def pool_systems(songs):  # type: ignore[no-untyped-def]
     systems = {
         "moodrec": quality.moodrec_ranker(songs),
+        "-associations": quality.moodrec_ranker(songs, association_weight=0.0),
         "-expansion": quality.moodrec_ranker(songs, expand=False),
-        "analyser only": quality.moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0),
+        "analyser only": quality.moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0,
+                                                association_weight=0.0),
         "tfidf-plain": quality.plain_tfidf_ranker(songs),
     }
     bm = quality.bm25s_ranker(songs)

@@ -323,20 +323,24 @@ def report_agreement(systems: dict[str, Ranker], queries: Sequence[Judged]) -> N
     rows = []
     for q in twice:
         other = second[q.query_id]
+        # both gradings over the same songs: pooling rounds after the second
+        # grading added songs only the first one has
+        first = {song: grade for song, grade in q.grades.items() if song in other}
         row: dict[str, object] = {"kind": q.kind}
         for name, rank in systems.items():
             ranked = rank(q.query, 10)
-            row[(name, "first")] = ndcg_at(ranked, q.grades)
+            row[(name, "first")] = ndcg_at(ranked, first)
             row[(name, "second")] = ndcg_at(ranked, other)
-        row[("second judges' ranking", "first")] = ndcg_of_grading(other, q.grades)
-        row[("first judges' ranking", "second")] = ndcg_of_grading(q.grades, other)
+        row[("second judges' ranking", "first")] = ndcg_of_grading(other, first)
+        row[("first judges' ranking", "second")] = ndcg_of_grading(first, other)
         rows.append(row)
     df = pd.DataFrame(rows)
     table = df.groupby("kind").mean()
     table.loc["all"] = df.drop(columns="kind").mean()
     table = table.loc[[k for k in KINDS if k in table.index] + ["all"]]
     table.columns = pd.MultiIndex.from_tuples(table.columns)
-    print("ndcg@5 on the queries graded twice, scored by the first and by the second grading")
+    print("ndcg@5 on the queries graded twice, scored by the first and by the second grading, "
+          "over the songs both graded")
     print("(a judges' ranking: songs by that grading, ties in random order, scored by the other)")
     print(table.round(3).to_string())
     print()
@@ -369,7 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems["-expansion"] = moodrec_ranker(songs, expand=False)
         systems["-spelling"] = moodrec_ranker(songs, spelling=False)
         systems["-polarity"] = moodrec_ranker(songs, polarity=0.0)
-        systems["-all (analyser only)"] = moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0)
+        systems["-associations"] = moodrec_ranker(songs, association_weight=0.0)
+        systems["-all (analyser only)"] = moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0,
+                                                        association_weight=0.0)
     if args.latent:
         systems["+latent (svd50, 0.2)"] = latent_blend_ranker(songs)
     systems["tfidf-plain"] = plain_tfidf_ranker(songs)

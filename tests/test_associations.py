@@ -78,6 +78,24 @@ def test_a_word_no_blurb_uses_finds_songs_through_its_associations(learned: Reco
     assert "friend" not in off.song_ids
 
 
+def test_associations_keep_to_a_budget_of_postings(learned: Recommender, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strongest first, each while its column fits what is left: at scale a
+    word in a large share of the songs is left out, never the catalog's rare ones."""
+    plan = learned.analyze("my sidekick")
+    words = [learned.terms_[t] for t, (kind, _) in zip(plan.terms, plan.sources) if kind == "association"]
+    lengths = {t: int(learned.index_.indptr[learned.vocabulary_[t] + 1] - learned.index_.indptr[learned.vocabulary_[t]])
+               for t in words}
+    assert len(words) >= 2
+    # a budget one posting short of them all: some word is left out, the rest fit it
+    budget = sum(lengths.values()) - 1
+    monkeypatch.setattr(recommender_module, "_ASSOCIATION_POSTINGS", budget)
+    again = learned.analyze("my sidekick")
+    kept = [learned.terms_[t] for t, (kind, _) in zip(again.terms, again.sources) if kind == "association"]
+    assert kept and set(kept) < set(words) and sum(lengths[t] for t in kept) <= budget
+    monkeypatch.setattr(recommender_module, "_ASSOCIATION_POSTINGS", 0)
+    assert not any(kind == "association" for kind, _ in learned.analyze("my sidekick").sources)
+
+
 def test_a_negated_word_brings_no_associations(learned: Recommender) -> None:
     plan = learned.analyze("not my sidekick")
     assert not any(kind == "association" for kind, _ in plan.sources)

@@ -68,16 +68,16 @@ def test_judged_share_counts_zero_grades_as_judged() -> None:
     assert quality.ndcg_at(["c", "a"], {"a": 2, "c": 0}) < 1.0
 
 
-def test_second_grading_covers_exactly_the_judged_songs_of_its_queries() -> None:
-    """The second grading regrades every song the first judges graded for a
-    query, and nothing else, so either grading's best ranking is over the same songs."""
+def test_second_grading_regrades_judged_songs_only() -> None:
+    """The second grading regrades the songs the first judges graded for a
+    query (at the time: later pooling rounds add more), and nothing else."""
     second = quality.load_second_grades()
     queries = {q.query_id: q for q in quality.load_queries()}
     assert len(second) >= 60
     kinds = Counter(queries[qid].kind for qid in second)
     assert set(kinds) == set(quality.KINDS)
     for qid, grades in second.items():
-        assert set(grades) == set(queries[qid].grades), qid
+        assert set(grades) <= set(queries[qid].grades), qid
         assert set(grades.values()) <= {0, 1, 2}, qid
 
 
