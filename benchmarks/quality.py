@@ -10,6 +10,7 @@ One command, from the repository root::
     python benchmarks/quality.py --latent     # also the latent-similarity (SVD) experiment
     python benchmarks/quality.py --initial-judgments  # without the pooled grades
     python benchmarks/quality.py --agreement  # how far a second judge agrees, and what that allows
+    python benchmarks/quality.py --feeling-oracle  # the best single feeling per query, chosen by the grades
 
 The judged set is ``benchmarks/data/queries.csv``: each query has a kind (short, paraphrase,
 long, korean, typo, situation, contrast), a split (dev: parameters were tuned on it; test:
@@ -302,6 +303,26 @@ def summary(results: dict[str, pd.DataFrame], metric: str, by: str) -> pd.DataFr
     return table.loc[order]
 
 
+def report_feeling_oracle(songs: pd.DataFrame, queries: Sequence[Judged]) -> None:
+    """An upper bound of what finding the right feeling can give: for each
+    query, the songs ranked by one feeling's column alone (its expansion
+    scored against every song, as moodrec precomputes it), the feeling
+    chosen by looking at the grades.  No system could choose this way."""
+    import moodrec
+
+    rec = moodrec.Recommender().fit(songs)
+    by_feeling = (rec.matrix_ @ rec.expansions_.T).toarray()  # songs x feelings
+    ids = rec.song_ids_
+    tops = [[ids[i] for i in np.argsort(-by_feeling[:, f], kind="stable")[:10]] for f in range(by_feeling.shape[1])]
+    rows = [{"kind": q.kind, "ndcg@5": max(ndcg_at(top, q.grades) for top in tops)} for q in queries]
+    df = pd.DataFrame(rows)
+    table = df.groupby("kind")["ndcg@5"].mean()
+    table["all"] = df["ndcg@5"].mean()
+    print(f"ndcg@5 of the best single feeling per query, of {by_feeling.shape[1]}, chosen by the grades")
+    print(table.loc[[k for k in KINDS if k in table.index] + ["all"]].round(3).to_string())
+    print()
+
+
 def report_agreement(systems: dict[str, Ranker], queries: Sequence[Judged]) -> None:
     """The second grading beside the first, on the queries graded twice."""
     second = load_second_grades()
@@ -357,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="only the judgments made before any engine ranked (no pooled grades)")
     p.add_argument("--agreement", action="store_true",
                    help="also the second judges' grading: agreement, and nDCG@5 under either grading")
+    p.add_argument("--feeling-oracle", action="store_true",
+                   help="also the best single feeling per query, chosen by the grades (an upper bound)")
     p.add_argument("--catalog", default=str(ROOT / "data" / "songs.csv"))
     args = p.parse_args(argv)
 
@@ -403,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     if args.agreement:
         report_agreement(systems, queries)
+    if args.feeling_oracle:
+        report_feeling_oracle(songs, queries)
     if args.per_query:
         per = pd.DataFrame({name: df.set_index("query_id")["ndcg@5"] for name, df in results.items()})
         per.insert(0, "query", results["moodrec"].set_index("query_id")["query"])

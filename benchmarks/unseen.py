@@ -38,7 +38,6 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +47,7 @@ FORMS = ("short", "other", "long", "korean")
 
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout even when not installed
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import quality  # noqa: E402
+import quality
 
 
 def load_examples(path: Path = EXAMPLES) -> list[dict]:
@@ -74,7 +73,6 @@ def form_of(query: str) -> str:
 
 
 def run_fold(examples: list[dict], fold: int) -> pd.DataFrame:
-    import moodrec
     import moodrec._recommender as engine
     from moodrec._associations import Associations, build_table
     from moodrec._text import Analyzer

@@ -19,7 +19,7 @@ from moodrec._text import Analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-import build_associations  # noqa: E402
+import build_associations
 
 EXAMPLES = [
     {"blurb": "A friend he secretly loves, smiling beside her.", "queries": ["she sees me as a sidekick"]},
@@ -139,7 +139,7 @@ def test_examples_are_ours_and_not_the_evaluation() -> None:
     assert len(examples) >= 1000
     assert len({e["id"] for e in examples}) == len(examples)
     catalog = moodrec.load_songs()
-    norm = lambda s: re.sub(r"\s+", " ", str(s).casefold().strip())  # noqa: E731
+    norm = lambda s: re.sub(r"\s+", " ", str(s).casefold().strip())
     blurbs = {norm(b) for b in catalog["blurb"]}
     artists = {norm(a) for a in catalog["artist"]}
     judged = {norm(q) for q in pd.read_csv(ROOT / "benchmarks" / "data" / "queries.csv")["query"]}

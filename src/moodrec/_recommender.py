@@ -585,6 +585,11 @@ class Recommender(BaseEstimator):
                 total[t] = total.get(t, 0.0) + mass * x
                 if mass * x > source.get(t, (0.0, ("", "")))[0]:
                     source[t] = (mass * x, src[t])
+        # a word the user typed (or its translation) is said as such, even
+        # where the associations of other words weigh more on it
+        for t, said in literal_src.items():
+            if source[t][1][0] == "association":
+                source[t] = (source[t][0], said)
 
         valence = self._query_valence(tokens, negated, live, dead)
         content = [
@@ -1063,8 +1068,8 @@ class Recommender(BaseEstimator):
         wanted = {t for pair in applicable for t in pair}
         positions: dict[str, list[tuple[int, int]]] = {}
         pos = 0
-        for clause, part in enumerate(_CLAUSE_SPLIT.split(text)):
-            for w in a.raw_words(part):
+        for clause, words in enumerate(a.clause_words(text, _CLAUSE_SPLIT)):
+            for w in words:
                 for t in a.word_terms(w):
                     if t in wanted:
                         positions.setdefault(t, []).append((pos, clause))

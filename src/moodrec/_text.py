@@ -483,6 +483,19 @@ class Analyzer:
         found = _ASCII_WORD_RE.findall(text) if text.isascii() else _WORD_RE.findall(text)
         return self.merge_phrases(found) if merge else found
 
+    def clause_words(self, text: str, breaks: re.Pattern[str]) -> list[list[str]]:
+        """``[raw_words(part) for part in breaks.split(text)]``, normalising an
+        ASCII text once instead of clause by clause (lower-casing it makes
+        or removes no break).
+
+        >>> Analyzer().clause_words("Drinking alone. By myself, again", re.compile(r"[.,]+"))
+        [['drinking', 'alone'], ['alone'], ['again']]
+        """
+        if text.isascii():
+            low = normalize(text)
+            return [self.merge_phrases(_ASCII_WORD_RE.findall(part)) for part in breaks.split(low)]
+        return [self.raw_words(part) for part in breaks.split(text)]
+
     def phrase_table(self) -> list[tuple[tuple[str, ...], str]]:
         """The multi-word synonyms, longest first: ((words...), joined word)."""
         table = [opt for options in self._phrases.values() for opt in options]
