@@ -97,7 +97,8 @@ def _shipped() -> tuple[Mapping[str, tuple[tuple[str, float], ...]], Mapping[str
 
 
 class Associations:
-    """The shipped association table, looked up by query term."""
+    """An association table, looked up by query term: the shipped one, or
+    ``table`` (query term -> [(blurb term, weight)]) and its ``display`` words."""
 
     def __init__(self, table: Mapping[str, Sequence[Sequence[Any]]] | None = None,
                  display: Mapping[str, str] | None = None) -> None:
@@ -107,9 +108,6 @@ class Associations:
         self._table = _frozen(table)
         #: blurb term -> the word as examples write it ("memori" -> "memories")
         self.display = MappingProxyType({str(t): str(w) for t, w in (display or {}).items()})
-
-    def __contains__(self, term: str) -> bool:
-        return term in self._table
 
     def __len__(self) -> int:
         return len(self._table)
