@@ -94,3 +94,16 @@ def test_a_grading_ranks_its_groups_in_order_and_ties_at_their_mean_gain() -> No
         mean / quality.dcg([2, 1, 0, 0]))
     assert quality.weighted_kappa([0, 1, 2, 0], [0, 1, 2, 0]) == pytest.approx(1.0)
     assert quality.weighted_kappa([0, 0, 2, 2], [2, 2, 0, 0]) < 0
+
+
+def test_unseen_folds_split_the_examples_and_forms_read_the_query() -> None:
+    import unseen
+
+    examples = unseen.load_examples()
+    folds = Counter(unseen.fold_of(e["id"]) for e in examples)
+    assert set(folds) == set(range(unseen.N_FOLDS))
+    assert min(folds.values()) > 0.15 * len(examples)  # a hash, so roughly a fifth each
+    # a stable hash (not Python's salted hash()): the same folds in every run
+    assert [unseen.fold_of(x) for x in ["s1-001", "s7-050", "s26-100"]] == [0, 4, 3]
+    assert [unseen.form_of(q) for q in ["missing grandma", "헤어진 지 한 달", "she only sees me as a buddy",
+                                         " ".join(["word"] * 15)]] == ["short", "korean", "other", "long"]
