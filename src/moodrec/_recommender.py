@@ -79,9 +79,10 @@ MAX_ASSOCIATIONS = 8
 _ASSOCIATION_FLOOR = 0.2
 #: ...and whose columns hold at most this many postings together: at a
 #: million songs a word in a large share of them costs a long read and says
-#: little (p50 +8% instead of +21%, paired); a catalog of fewer songs than
-#: this / MAX_ASSOCIATIONS is never limited by it.
-_ASSOCIATION_POSTINGS = 25_000
+#: little (p50 +5% instead of +21% over no associations, paired; 25,000
+#: gave +11%); a catalog of fewer songs than this / MAX_ASSOCIATIONS (1,250)
+#: is never limited by it.
+_ASSOCIATION_POSTINGS = 10_000
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 # Looking a word up in a song's row costs about as much as this many postings
