@@ -31,7 +31,6 @@ not absolute quality.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import zlib
@@ -41,18 +40,16 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "data" / "examples.jsonl"
 N_FOLDS = 5
 FORMS = ("short", "other", "long", "korean")
 
 sys.path.insert(0, str(ROOT / "src"))  # run from a checkout even when not installed
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
 import quality
-
-
-def load_examples(path: Path = EXAMPLES) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+from build_associations import (
+    load_examples,  # the one reader of data/examples.jsonl, with its checks
+)
 
 
 def fold_of(example_id: str, n_folds: int = N_FOLDS) -> int:
