@@ -31,9 +31,10 @@ def pool_systems(songs):  # type: ignore[no-untyped-def]
     systems = {
         "moodrec": quality.moodrec_ranker(songs),
         "-associations": quality.moodrec_ranker(songs, association_weight=0.0),
+        "-learned": quality.moodrec_ranker(songs, learned_weight=0.0),
         "-expansion": quality.moodrec_ranker(songs, expand=False),
         "analyser only": quality.moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0,
-                                                association_weight=0.0),
+                                                association_weight=0.0, learned_weight=0.0),
         "tfidf-plain": quality.plain_tfidf_ranker(songs),
     }
     bm = quality.bm25s_ranker(songs)

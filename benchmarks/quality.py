@@ -397,8 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         systems["-spelling"] = moodrec_ranker(songs, spelling=False)
         systems["-polarity"] = moodrec_ranker(songs, polarity=0.0)
         systems["-associations"] = moodrec_ranker(songs, association_weight=0.0)
+        systems["-learned"] = moodrec_ranker(songs, learned_weight=0.0)
         systems["-all (analyser only)"] = moodrec_ranker(songs, expand=False, spelling=False, polarity=0.0,
-                                                        association_weight=0.0)
+                                                        association_weight=0.0, learned_weight=0.0)
     if args.latent:
         systems["+latent (svd50, 0.2)"] = latent_blend_ranker(songs)
     systems["tfidf-plain"] = plain_tfidf_ranker(songs)

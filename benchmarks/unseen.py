@@ -8,8 +8,9 @@ One command, from the repository root::
 ``data/examples.jsonl`` holds invented songs we wrote, each with a blurb and
 the queries a listener would type when it is the best pick.  The examples are
 split in five folds by a hash of their id.  For each fold, the word
-associations are learned from the other four folds only (as
-``scripts/build_associations.py`` does from all of them), the fold's songs
+associations and the learned similarity are learned from the other four folds
+only (as ``scripts/build_associations.py`` and ``scripts/train_learned.py`` do
+from all of them), the fold's songs
 become the catalog (about 400 songs no part of moodrec was built on), and each
 of their queries is asked: the song it was written for should come first.
 
@@ -19,6 +20,7 @@ fifteen or more; korean: any Hangul; other: the rest, mostly paraphrases and
 informal spellings), for:
 
 * ``moodrec``: ``moodrec.Recommender()`` with its defaults;
+* ``-learned``: the same, ``learned_weight=0``;
 * ``-associations``: the same, ``association_weight=0``;
 * ``tfidf-plain``: scikit-learn ``TfidfVectorizer()`` with its defaults and cosine similarity;
 * ``bm25s``: BM25 from the ``bm25s`` package, when installed.
@@ -72,24 +74,29 @@ def form_of(query: str) -> str:
 def run_fold(examples: list[dict], fold: int) -> pd.DataFrame:
     import moodrec._recommender as engine
     from moodrec._associations import Associations, build_table
+    from moodrec._learned import train
     from moodrec._text import Analyzer
 
     held = [e for e in examples if fold_of(e["id"]) == fold]
     learned_from = [e for e in examples if fold_of(e["id"]) != fold]
     table, display = build_table(learned_from, Analyzer())
+    learned = train(learned_from, Analyzer())
     catalog = pd.DataFrame({
         "song_id": [e["id"] for e in held], "title": [e["title"] for e in held],
         "artist": [e["artist"] for e in held], "blurb": [e["blurb"] for e in held],
     })
-    shipped = engine.Associations
-    engine.Associations = lambda: Associations(table, display)  # this fold's table, not the shipped one
+    # this fold's table and learned model, not the shipped ones
+    shipped = engine.Associations, engine.shipped_learned
+    engine.Associations = lambda: Associations(table, display)
+    engine.shipped_learned = lambda: learned
     try:
         systems = {
             "moodrec": quality.moodrec_ranker(catalog),
+            "-learned": quality.moodrec_ranker(catalog, learned_weight=0.0),
             "-associations": quality.moodrec_ranker(catalog, association_weight=0.0),
         }
     finally:
-        engine.Associations = shipped
+        engine.Associations, engine.shipped_learned = shipped
     systems["tfidf-plain"] = quality.plain_tfidf_ranker(catalog)
     bm = quality.bm25s_ranker(catalog)
     if bm is not None:
@@ -118,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = pd.concat([run_fold(examples, f) for f in range(args.folds)], ignore_index=True)
     n_songs = sum(1 for e in examples if fold_of(e["id"]) < args.folds)
     print(f"{len(results)} queries for {n_songs} invented songs, in {args.folds} folds "
-          f"(catalogs of {n_songs // args.folds} songs on average; associations learned from the other folds)\n")
+          f"(catalogs of {n_songs // args.folds} songs on average; associations and learned model from the other folds)\n")
     metrics = [c for c in results.columns if isinstance(c, tuple)]
     table = results.groupby("form")[metrics].mean()
     table.loc["all"] = results[metrics].mean()

@@ -4,8 +4,8 @@ A saved model is a folder::
 
     model.json          format name and version, moodrec version, parameters,
                         array shapes, dtypes, sizes and CRC-32 checksums
-    resources/          the lexicon, word associations and language data the
-                        model was fitted with
+    resources/          the lexicon, word associations, learned model's words
+                        and language data the model was fitted with
     vocabulary.json     the index terms, in column order
     arrays/NAME.npy     every array, loaded with ``allow_pickle=False``,
                         memory-mapped by default
@@ -29,6 +29,7 @@ import numpy as np
 
 from ._associations import Associations
 from ._index import N_TIERS, InvertedIndex, SpellIndex
+from ._learned import LearnedModel
 from ._lexicon import Lexicon
 from ._store import ColumnStore
 from ._text import ANALYZER_VERSION, Analyzer
@@ -97,6 +98,9 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
         "spell_indptr": rec.spell_.indptr,
         "spell_postings": rec.spell_.postings,
     }
+    if rec.learned_ is not None and rec.song_vectors_ is not None:
+        arrays.update({f"learned_{k}": v for k, v in rec.learned_.to_arrays().items()})
+        arrays["learned_song_vectors"] = rec.song_vectors_
     store_arrays, kinds = rec._store.to_arrays()
     arrays.update({f"catalog_{k}": v for k, v in store_arrays.items()})
 
@@ -124,6 +128,8 @@ def save(rec: "Recommender", path: str | os.PathLike[str]) -> Path:
         _write_json(tmp / "resources" / "lexicon.json", rec.lexicon_.data)
         _write_json(tmp / "resources" / "associations.json",
                     {"terms": rec.associations_.table, "display": dict(rec.associations_.display)})
+        if rec.learned_ is not None and rec.song_vectors_ is not None:
+            _write_json(tmp / "resources" / "learned.json", rec.learned_.to_json())
         _write_json(tmp / "resources" / "language.json", rec.analyzer_.language)
         _write_json(tmp / "resources" / "common_words_en.json", sorted(rec.analyzer_.common_words))
         resources = {}
@@ -263,6 +269,9 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
     associations_data = (_read_json(res / "associations.json", folder)
                          if "resources/associations.json" in files else {"terms": {}, "display": {}})
 
+    # a model saved before moodrec had a learned similarity ranks as it did, without it
+    learned_doc = _read_json(res / "learned.json", folder) if "resources/learned.json" in files else None
+
     need = ["index_indptr", "index_indices", "index_data", "index_tier_start", "index_tier_bound", "matrix_indptr", "matrix_indices", "matrix_data",
             "expansions_indptr", "expansions_indices", "expansions_data", "expansion_index_indptr",
             "expansion_index_indices", "expansion_index_data", "expansion_index_tier_start",
@@ -299,6 +308,14 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         analyzer = Analyzer(language=language, common_words=common)
         lexicon = Lexicon(data=lexicon_data, analyzer=analyzer)
         associations = Associations(associations_data["terms"], associations_data["display"])
+        learned = song_vectors = None
+        if learned_doc is not None:
+            learned = LearnedModel.from_parts(learned_doc, {"idf": arrays["learned_idf"],
+                                                            "vectors": arrays["learned_vectors"]})
+            song_vectors = arrays["learned_song_vectors"]
+            if song_vectors.shape != (n_songs, learned.dim):
+                raise ValueError(f"learned song vectors have shape {song_vectors.shape}, "
+                                 f"not ({n_songs}, {learned.dim})")
         store = ColumnStore.from_arrays(
             kinds, {k[len("catalog_"):]: v for k, v in arrays.items() if k.startswith("catalog_")})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -319,6 +336,8 @@ def load(path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True
         analyzer=analyzer,
         lexicon=lexicon,
         associations=associations,
+        learned=learned,
+        song_vectors=song_vectors,
         store=store,
         vocabulary={t: i for i, t in enumerate(terms)},
         terms=terms,

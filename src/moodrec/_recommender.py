@@ -42,6 +42,8 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from ._associations import Associations
 from ._catalog import CatalogLike, split_list, validate_catalog
 from ._index import _DECIMALS, _SLACK, InvertedIndex, Scorer, SpellIndex, _kth, top_k
+from ._learned import LearnedModel, query_terms
+from ._learned import shipped as shipped_learned
 from ._lexicon import Lexicon
 from ._results import Match, Reason, Recommendations
 from ._store import ColumnStore, plain
@@ -83,6 +85,13 @@ _ASSOCIATION_FLOOR = 0.2
 #: gave +11%); a catalog of fewer songs than this / MAX_ASSOCIATIONS (1,250)
 #: is never limited by it.
 _ASSOCIATION_POSTINGS = 10_000
+#: The learned similarity (``LearnedModel``) reorders the engine's best
+#: this many songs (or k, when more) ...
+_RERANK_DEPTH = 50
+#: ... and, in a catalog of at most this many songs, also brings in its own
+#: best as many (their engine scores computed exactly): a dense pass over
+#: every song's vector costs well under a millisecond there.
+_DENSE_LIMIT = 20_000
 _CORE_COLUMNS = ("song_id", "title", "artist")
 _CLAUSE_SPLIT = re.compile(r"[.,;:!?\n]+")
 # Looking a word up in a song's row costs about as much as this many postings
@@ -128,6 +137,10 @@ class QueryPlan:
     #: proximity shares already computed for this query, by row (ranking and
     #: explaining the results read a song's text once)
     shares: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
+    #: the query's unit vector in the learned model (None: no known word, or none in use)
+    learned: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: by row: (engine part, learned part) of the final score, for explanations
+    parts: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
 
 
 class Recommender(BaseEstimator):
@@ -162,6 +175,13 @@ class Recommender(BaseEstimator):
         Mass of the words the query's words are associated with (learned
         from example songs: "pal" goes with "friend") relative to the query's
         own words; 0 turns associations off.
+    learned_weight : float, default 1.0
+        Weight of the learned similarity between the whole query and each
+        blurb (``moodrec._learned``, trained on example songs we wrote)
+        against the engine's score, which counts 1 (both as shares of their
+        best): it finds songs that fit a query's meaning when few of its
+        words do.  It reorders the engine's best 50 songs, and in catalogs of
+        up to 20,000 songs brings in its own best 50 too; 0 turns it off.
 
     Examples
     --------
@@ -185,6 +205,7 @@ class Recommender(BaseEstimator):
         tag_weight: float = 1.5,
         feeling_weight: float = 6.0,
         association_weight: float = 1.0,
+        learned_weight: float = 1.0,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
@@ -197,6 +218,7 @@ class Recommender(BaseEstimator):
         self.tag_weight = tag_weight
         self.feeling_weight = feeling_weight
         self.association_weight = association_weight
+        self.learned_weight = learned_weight
 
     # ------------------------------------------------------------------- fit
     def fit(self, songs: CatalogLike) -> "Recommender":
@@ -214,12 +236,12 @@ class Recommender(BaseEstimator):
         catalog = validate_catalog(songs)
         analyzer = Analyzer()
         lexicon = Lexicon(analyzer=analyzer)
-        self._fit_catalog(catalog, analyzer, lexicon, Associations())
+        self._fit_catalog(catalog, analyzer, lexicon, Associations(), shipped_learned())
         return self
 
     def _check_params(self) -> None:
         for name in ("expansion_weight", "context_weight", "polarity", "proximity", "title_weight", "artist_weight",
-                     "tag_weight", "feeling_weight", "association_weight"):
+                     "tag_weight", "feeling_weight", "association_weight", "learned_weight"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -252,7 +274,7 @@ class Recommender(BaseEstimator):
         }
 
     def _fit_catalog(self, catalog: pd.DataFrame, analyzer: Analyzer, lexicon: Lexicon,
-                     associations: Associations) -> None:
+                     associations: Associations, learned: LearnedModel | None = None) -> None:
         n = len(catalog)
         vocab: dict[str, int] = {}
         fields = self._song_fields(catalog, analyzer)
@@ -315,6 +337,10 @@ class Recommender(BaseEstimator):
              (np.array([j for j, _, _ in cells], dtype=np.int64), np.array([fi for _, fi, _ in cells], dtype=np.int64))),
             shape=(n_words, len(lexicon.feelings)),
         )
+        # each blurb's vector in the learned model, from the counts just made
+        song_vectors = None
+        if learned is not None:
+            song_vectors = _learned_vectors(learned, counts["blurb"], terms)
         text = text + counts["moods"]
         del counts
         text.data = np.minimum(text.data, 1.0)  # a word counts once per song
@@ -355,6 +381,8 @@ class Recommender(BaseEstimator):
             analyzer=analyzer,
             lexicon=lexicon,
             associations=associations,
+            learned=learned,
+            song_vectors=song_vectors,
             store=ColumnStore.from_frame(catalog),
             vocabulary=vocab,
             terms=terms,
@@ -367,17 +395,23 @@ class Recommender(BaseEstimator):
             spell=SpellIndex.build(known),
         )
 
-    def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, associations: Associations, store: ColumnStore,
+    def _set_fitted(self, *, analyzer: Analyzer, lexicon: Lexicon, associations: Associations,
+                    learned: LearnedModel | None, song_vectors: np.ndarray | None, store: ColumnStore,
                     vocabulary: dict[str, int], terms: list[str], idf: np.ndarray,
                     matrix: sp.csr_matrix, index: InvertedIndex, expansions: sp.csr_matrix,
                     expansion_index: InvertedIndex, valence: np.ndarray, spell: SpellIndex) -> None:
         """Install fitted state (from fit or from a saved model), replacing any."""
-        for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache", "_blocks_cache"):
+        for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache", "_blocks_cache",
+                       "_dense_cache"):
             self.__dict__.pop(cached, None)
         self._lazy_lock = threading.Lock()
         self.analyzer_ = analyzer
         self.lexicon_ = lexicon
         self.associations_ = associations
+        #: the learned query-to-blurb model and each song's unit vector in it
+        #: (float16, songs x dim); None in a model saved before it existed
+        self.learned_ = learned
+        self.song_vectors_ = song_vectors
         self._store = store
         self.vocabulary_: dict[str, int] = vocabulary
         self.terms_: list[str] = terms
@@ -636,7 +670,72 @@ class Recommender(BaseEstimator):
             genres=genres,
             genres_out=genres_out,
             scoring=scoring,
+            learned=self._learned_query(tokens),
         )
+
+    def _learned_query(self, tokens: Sequence[Token]) -> np.ndarray | None:
+        """The query's unit vector in the learned model, or None when it is not in use."""
+        if self.learned_ is None or self.song_vectors_ is None or not self.learned_weight > 0:
+            return None
+        return self.learned_.embed_terms(query_terms(tokens))
+
+    def _dense_vectors(self) -> np.ndarray:
+        """Every song's learned vector as float32 (small catalogs: built once)."""
+        return self._lazy("_dense_cache", lambda: np.asarray(self.song_vectors_, dtype=np.float32))
+
+    def _ranked(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
+                exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The final top k: the engine's ranking, with the learned similarity when in use.
+
+        A song's final score is ``(e + w * s) / (1 + w)``: ``e`` its engine
+        score as a share of the best engine score, ``s`` the cosine of its
+        blurb's and the query's learned vectors, ``w`` ``learned_weight``.
+        Candidates are the engine's best ``_RERANK_DEPTH`` (or k) and, in a
+        catalog of at most ``_DENSE_LIMIT`` songs, the learned model's best as
+        many, whose engine scores are computed exactly.
+        """
+        q = plan.learned
+        if q is None:
+            return self._rank(plan, k, allowed, exclude_rows)
+        ex = np.fromiter(exclude_rows, np.int64)
+        if len(ex):
+            allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
+            allowed[ex] = False
+        depth = max(k, _RERANK_DEPTH)
+        ids, scores = self._rank(plan, depth, allowed)
+        if self.n_songs_ <= _DENSE_LIMIT:
+            sims = self._dense_vectors() @ q
+            open_rows = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
+            open_rows[ids] = False
+            extra = np.flatnonzero(open_rows)
+            if len(extra) > depth:
+                extra = extra[np.argpartition(-sims[extra], depth - 1)[:depth]]
+            if len(extra):
+                only = np.zeros(self.n_songs_, bool)
+                only[extra] = True
+                more_ids, more_scores = self._rank(plan, len(extra), only)
+                extra.sort()
+                engine = np.zeros(len(extra))
+                if len(more_ids):
+                    engine[np.searchsorted(extra, more_ids)] = more_scores
+                ids = np.concatenate([ids, extra])
+                scores = np.concatenate([scores, engine])
+            cand_sims = sims[ids]
+        else:
+            cand_sims = np.asarray(self.song_vectors_[ids], dtype=np.float32) @ q
+        best = float(scores.max()) if len(scores) else 0.0
+        engine_part = scores / best if best > 0 else np.zeros(len(ids))
+        w = float(self.learned_weight)
+        learned_part = w * cand_sims.astype(np.float64)
+        final = (engine_part + learned_part) / (1.0 + w)
+        keep = final > 0
+        ids, final = ids[keep], final[keep]
+        engine_part, learned_part = engine_part[keep], learned_part[keep]
+        rows, top = top_k(ids, final, k)
+        where = {r: i for i, r in enumerate(ids.tolist())}
+        for r in rows.tolist():
+            plan.parts[r] = (float(engine_part[where[r]]), float(learned_part[where[r]]))
+        return rows, top
 
     def _associated(self, tokens: Sequence[Token], negated: Sequence[bool], in_cue: np.ndarray, ctx: float,
                     corrections: dict[str, str], translations: Sequence[tuple[int, int, tuple[str, ...]]],
@@ -1140,7 +1239,34 @@ class Recommender(BaseEstimator):
         """The reasons of each of ``rows``, their weights looked up together."""
         weights = self._weights_of(rows, plan.terms)
         factors = self._polarity_factor(plan.valence, rows).tolist()
-        return [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
+        out = [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
+        return [self._with_learned(plan, row, why) for row, why in zip(rows.tolist(), out)]
+
+    def _with_learned(self, plan: QueryPlan, row: int, why: tuple[Reason, ...]) -> tuple[Reason, ...]:
+        """``why`` with the learned similarity's share, when it added to the score:
+        the engine's reasons keep their proportions within the rest."""
+        engine, learned = plan.parts.get(row, (1.0, 0.0))
+        if not learned > 0 or plan.learned is None:
+            return why
+        keep = engine / (engine + learned)
+        scaled = [Reason(r.kind, r.label, r.words, round(r.share * keep, 4)) if r.share > 0 else r for r in why]
+        reason = Reason("learned", "close in meaning to the query", self._learned_words(plan.learned, row),
+                        round(learned / (engine + learned), 4))
+        at = next((i for i, r in enumerate(scaled) if r.share < reason.share), len(scaled))
+        return tuple(scaled[:at] + [reason] + scaled[at:])
+
+    def _learned_words(self, q: np.ndarray, row: int, n: int = 3) -> tuple[str, ...]:
+        """The blurb words that bring ``row`` closest to the query vector ``q``."""
+        model = self.learned_
+        assert model is not None
+        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
+        found = []
+        for col, x in zip(self.matrix_.indices[start:end].tolist(), self.matrix_.data[start:end].tolist()):
+            j = model.vocabulary.get(self.terms_[col])
+            if j is not None:
+                found.append((x * float(model.vectors[j] @ q), self.terms_[col]))
+        found.sort(key=lambda c: (-c[0], c[1]))
+        return tuple(model.display.get(t, t) for c, t in found[:n] if c > 0)
 
     def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
         """Why ``row`` fits ``plan``, given its weights for ``plan.terms`` and its polarity factor."""
@@ -1221,7 +1347,7 @@ class Recommender(BaseEstimator):
         k = check_k(k)
         allowed, ex_rows = self._filters(themes, artist, year, exclude)
         plan = self.analyze(query)
-        rows, scores = self._rank(plan, k, allowed, ex_rows)
+        rows, scores = self._ranked(plan, k, allowed, ex_rows)
         return Recommendations(query, self._matches(plan, rows, scores))
 
     def recommend_many(self, queries: Iterable[str], k: int = 5) -> list[Recommendations]:
@@ -1251,7 +1377,7 @@ class Recommender(BaseEstimator):
             plan = plans.get(q)
             if plan is None:
                 plan = plans[q] = self.analyze(q)
-            rows, scores = self._rank(plan, k)
+            rows, scores = self._ranked(plan, k)
             out.append(Recommendations(q, self._matches(plan, rows, scores)))
         return out
 
@@ -1348,18 +1474,28 @@ class Recommender(BaseEstimator):
         alone = np.zeros(self.n_songs_, bool)
         alone[row] = True
         ids, scores = self._rank(plan, 1, alone)
-        if len(ids) == 0:
+        score = float(scores[0]) if len(ids) else 0.0
+        if plan.learned is not None:
+            # as ``_ranked`` scores it: against the catalog's best engine score
+            best = self._rank(plan, 1)[1]
+            engine = score / float(best[0]) if len(best) and best[0] > 0 else 0.0
+            w = float(self.learned_weight)
+            learned = w * float(np.asarray(self.song_vectors_[row], dtype=np.float32) @ plan.learned)
+            score = (engine + learned) / (1.0 + w)
+            plan.parts[row] = (engine, learned)
+        if score <= 0:
             return 0.0, 0
-        score = float(scores[0])
         k = 64
         while True:
             k = min(k, self.n_songs_)
-            ranked, ranked_scores = self._rank(plan, k)
+            ranked, ranked_scores = self._ranked(plan, k)
             where = np.flatnonzero(ranked == row)
             if len(where):
                 return float(ranked_scores[where[0]]), int(where[0]) + 1
             if k >= self.n_songs_ or len(ranked) < k:
-                return score, 0  # pragma: no cover - a matching song is always ranked
+                # a song the engine does not find, in a catalog too large for
+                # the learned model to bring songs in, is scored but not ranked
+                return score, 0
             k *= 8
 
     def browse(self, theme: str, query: str | None = None, k: int = 10) -> Recommendations:
@@ -1539,6 +1675,17 @@ def _match_key(analyzer: Analyzer, tok: Token) -> str:
     """A query token's key in the genre and tone tables (a corrected Latin
     word by the word it was read as)."""
     return analyzer.strip_particle(tok.surface) if tok.hangul else tok.key
+
+
+def _learned_vectors(learned: LearnedModel, blurb_counts: sp.csr_matrix, terms: Sequence[str]) -> np.ndarray:
+    """Each blurb's unit vector in the learned model (float16, songs x dim), in
+    chunks so that a million songs never hold more than a chunk in float32."""
+    out = np.zeros((blurb_counts.shape[0], learned.dim), dtype=np.float16)
+    step = 1 << 16
+    for start in range(0, blurb_counts.shape[0], step):
+        part = blurb_counts[start : start + step]
+        out[start : start + part.shape[0]] = learned.embed(learned.features_of_counts(part, terms))
+    return out
 
 
 def _count_matrix(texts: Sequence[str], analyzer: Analyzer, vocab: dict[str, int]) -> sp.csr_matrix:

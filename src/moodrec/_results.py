@@ -28,6 +28,9 @@ class Reason:
     feeling the query expresses, found through words the curator used),
     ``"association"`` (words that songs for a query word are often described
     with: "pal" goes with "friend"; ``label`` is the query word),
+    ``"learned"`` (the whole query and the blurb are close in meaning, by a
+    model trained on example songs we wrote; ``words`` are the blurb's words
+    that bring it closest),
     ``"mood"`` (the song's emotional direction set against the query's) or
     ``"similar"`` (for :meth:`Recommender.similar`: the songs share words).
     ``words`` are the words of the song's text that carried it.
@@ -47,6 +50,8 @@ class Reason:
         '"pal" goes with friend 20%'
         >>> Reason("feeling", "a breakup", (), 0.004).describe()
         'feels like a breakup <1%'
+        >>> Reason("learned", "close in meaning to the query", ("friend", "hiding"), 0.3).describe()
+        'close in meaning to the query (friend, hiding) 30%'
         """
         # a share too small to round to 1% still counts: "<1%", never "0%"
         pct = f"{round(self.share * 100)}%" if round(self.share * 100) >= 1 else "<1%"
@@ -59,6 +64,8 @@ class Reason:
             return f"{self.label} {pct}" if self.share > 0 else self.label
         if self.kind in ("mood", "similar"):
             return self.label
+        if self.kind == "learned":
+            return f"{self.label} ({words}) {pct}" if words else f"{self.label} {pct}"
         if self.kind == "association":
             return f'"{self.label}" goes with {words} {pct}' if words else f'goes with "{self.label}" {pct}'
         return f"feels like {self.label} ({words}) {pct}" if words else f"feels like {self.label} {pct}"

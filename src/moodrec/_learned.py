@@ -1,0 +1,247 @@
+"""A query-to-blurb similarity learned from example songs we wrote.
+
+The lexicon and the word associations link a query to blurbs word by word.
+Some queries only make sense as a whole: "she tells me about her dates and I
+just nod along" is about loving a friend who does not love you back, though
+no word of it says so.  This model reads a whole query and a whole blurb:
+every word of its vocabulary has a vector of ``DIM`` numbers, and a text's
+vector is the sum of its words' vectors weighted by TF-IDF, scaled to length
+1.  A query and a blurb are as similar as the cosine of their vectors.
+
+The vectors are trained on ``data/examples.jsonl`` in the repository:
+invented songs, each with a curator-style blurb and the queries a listener
+would type when it is the best pick (never a catalog song, never a judged
+query).  Training asks every example query to pick its own blurb out of all
+the example blurbs (softmax over cosines times ``SCALE``, plain numpy and
+Adam), so words that people type and words that curators write for the same
+songs end up close.  ``python scripts/train_learned.py`` writes the shipped
+model ``moodrec/data/learned.npz``; no model is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._text import Analyzer
+
+__all__ = ["LearnedModel", "train", "blurb_counts", "query_terms"]
+
+#: numbers per word vector
+DIM = 128
+#: cosines are multiplied by this in training's softmax (its temperature)
+SCALE = 10.0
+#: passes over the example queries
+EPOCHS = 10
+#: a word must appear in this many example texts (queries and blurbs) to get a vector
+MIN_TEXTS = 2
+
+
+def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matrix, list[str]]:
+    """Term counts of blurbs as a fitted Recommender counts them (without what
+    they say a song is not), and the terms of the columns."""
+    from ._recommender import _count_matrix
+
+    vocab: dict[str, int] = {}
+    counts = _count_matrix([analyzer.drop_contrasts(b) for b in blurbs], analyzer, vocab)
+    counts.resize((len(blurbs), max(len(vocab), 1)))
+    terms = [""] * len(vocab)
+    for t, j in vocab.items():
+        terms[j] = t
+    return counts.tocsr(), terms
+
+
+def query_terms(tokens: Iterable[Any]) -> list[str]:
+    """A query's terms as the model reads them: of its tokens (informal
+    spellings written out, misspellings as corrected), stop words left out."""
+    return [t for tok in tokens for t in tok.terms]
+
+
+def _unit_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    norms = np.linalg.norm(z, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return z / norms, norms
+
+
+class LearnedModel:
+    """Word vectors (``terms`` x ``DIM``), the words' idf and their display forms."""
+
+    def __init__(self, terms: Sequence[str], idf: np.ndarray, vectors: np.ndarray,
+                 display: Mapping[str, str] | None = None, info: Mapping[str, Any] | None = None) -> None:
+        terms = [str(t) for t in terms]
+        idf = np.asarray(idf, dtype=np.float32)
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2 or vectors.shape[0] != len(terms) or idf.shape != (len(terms),):
+            raise ValueError(f"a learned model needs one vector and one idf per term: {len(terms)} terms, "
+                             f"vectors {vectors.shape}, idf {idf.shape}")
+        if not (np.isfinite(idf).all() and np.isfinite(vectors).all()):
+            raise ValueError("a learned model's numbers must be finite")
+        self.terms = terms
+        self.vocabulary = {t: i for i, t in enumerate(terms)}
+        self.idf = idf
+        #: float32 for computing, at the float16 precision they are stored in
+        self.vectors = vectors.astype(np.float16).astype(np.float32)
+        self.display = dict(display or {})
+        self.info = dict(info or {})
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    # ------------------------------------------------------------ features
+    def _tfidf(self, rows: list[np.ndarray], tfs: list[np.ndarray]) -> sp.csr_matrix:
+        indptr = np.cumsum([0] + [len(r) for r in rows])
+        idx = np.concatenate(rows) if rows else np.empty(0, np.int64)
+        tf = np.concatenate(tfs).astype(np.float32) if tfs else np.empty(0, np.float32)
+        data = (1.0 + np.log(tf)) * self.idf[idx] if len(idx) else tf
+        x = sp.csr_matrix((data, idx, indptr), shape=(len(rows), len(self.terms)))
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.diags(1.0 / norms).astype(np.float32) @ x
+
+    def features_of_terms(self, term_lists: Iterable[Sequence[str]]) -> sp.csr_matrix:
+        """TF-IDF rows (sublinear tf, L2) of texts given as lists of terms; unknown terms are skipped."""
+        rows, tfs = [], []
+        for ts in term_lists:
+            c = Counter(self.vocabulary[t] for t in ts if t in self.vocabulary)
+            rows.append(np.fromiter(c.keys(), np.int64, len(c)))
+            tfs.append(np.fromiter(c.values(), np.float32, len(c)))
+        return self._tfidf(rows, tfs)
+
+    def features_of_counts(self, counts: sp.csr_matrix, terms: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF rows of a count matrix whose columns are ``terms``."""
+        known = np.array([self.vocabulary.get(t, -1) for t in terms], dtype=np.int64)
+        counts = counts.tocsr()
+        cols = known[counts.indices] if len(counts.indices) else np.empty(0, np.int64)
+        keep = cols >= 0
+        row_of = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        x = sp.csr_matrix((counts.data[keep].astype(np.float32), (row_of[keep], cols[keep])),
+                          shape=(counts.shape[0], len(self.terms)))
+        x.sum_duplicates()
+        x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return (sp.diags(1.0 / norms).astype(np.float32) @ x).tocsr()
+
+    def embed(self, features: sp.csr_matrix) -> np.ndarray:
+        """Unit vectors of TF-IDF rows (a row with no known word stays 0)."""
+        return _unit_rows(np.asarray(features @ self.vectors, dtype=np.float32))[0]
+
+    def embed_terms(self, terms: Sequence[str]) -> np.ndarray | None:
+        """A query's unit vector from its terms, or None when it has no known word."""
+        if not any(t in self.vocabulary for t in terms):
+            return None
+        return self.embed(self.features_of_terms([terms]))[0]
+
+    # --------------------------------------------------------- persistence
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"idf": self.idf, "vectors": self.vectors.astype(np.float16)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"terms": self.terms, "display": self.display, "info": self.info}
+
+    @classmethod
+    def from_parts(cls, doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "LearnedModel":
+        return cls(doc["terms"], arrays["idf"], arrays["vectors"], doc.get("display"), doc.get("info"))
+
+    def save_npz(self, path: Any) -> None:
+        """The shipped form: one ``.npz`` of plain arrays (no pickle)."""
+        np.savez_compressed(path, idf=self.idf, vectors=self.vectors.astype(np.float16),
+                            doc=np.array(json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)))
+
+
+@lru_cache(maxsize=1)
+def shipped() -> LearnedModel:
+    """The model in ``moodrec/data/learned.npz``, read once per process."""
+    with resources.files("moodrec").joinpath("data", "learned.npz").open("rb") as fh:
+        with np.load(fh, allow_pickle=False) as z:
+            doc = json.loads(str(z["doc"]))
+            return LearnedModel.from_parts(doc, {"idf": z["idf"], "vectors": z["vectors"]})
+
+
+def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int = DIM, epochs: int = EPOCHS,
+          scale: float = SCALE, batch: int = 512, lr: float = 3e-3, seed: int = 0,
+          log: Any = None) -> LearnedModel:
+    """Train word vectors on examples (each with a ``blurb`` and ``queries``).
+
+    Every example query scores every example blurb (cosine x ``scale``) and
+    the cross-entropy of its own blurb is minimised with Adam; deterministic
+    for a given seed on a given machine.
+    """
+    blurbs = [str(e["blurb"]) for e in examples]
+    counts, count_terms = blurb_counts(blurbs, analyzer)
+    queries = [[query_terms(analyzer.tokens(str(q))) for q in e["queries"]] for e in examples]
+    owner = np.array([i for i, qs in enumerate(queries) for _ in qs], dtype=np.int64)
+    flat_queries = [ts for qs in queries for ts in qs]
+    if len(owner) == 0:
+        raise ValueError("no example queries to learn from")
+
+    # vocabulary and idf over every text (queries and blurbs): a word people
+    # only type, or only curators write, still gets a vector
+    binary = counts.copy()
+    binary.data[:] = 1
+    df = Counter(dict(zip(count_terms, np.asarray(binary.sum(axis=0)).ravel().tolist())))
+    for ts in flat_queries:
+        df.update(set(ts))
+    n_texts = len(blurbs) + len(flat_queries)
+    terms = sorted(t for t, n in df.items() if n >= MIN_TEXTS and t)
+    idf = np.array([np.log((1 + n_texts) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float32)
+    # display forms: the word curators and listeners write most for each term
+    forms: dict[str, Counter[str]] = {}
+    for text in blurbs + [str(q) for e in examples for q in e["queries"]]:
+        for word in analyzer.raw_words(text):
+            for t in analyzer.word_terms(word):
+                forms.setdefault(t, Counter())[word.lower()] += 1
+    display = {t: min(forms[t].items(), key=lambda kv: (-kv[1], kv[0]))[0] for t in terms if t in forms}
+
+    rng = np.random.default_rng(seed)
+    model = LearnedModel(terms, idf, (rng.standard_normal((len(terms), dim)) / np.sqrt(dim)).astype(np.float32),
+                         display)
+    xb = model.features_of_counts(counts, count_terms)
+    xq = model.features_of_terms(flat_queries)
+    xb_t = xb.T.tocsr()
+    w = model.vectors
+    m1 = np.zeros_like(w)
+    m2 = np.zeros_like(w)
+    step = 0
+    for epoch in range(epochs):
+        order = rng.permutation(len(owner))
+        loss = 0.0
+        for start in range(0, len(order), batch):
+            idx = order[start:start + batch]
+            xq_b = xq[idx]
+            q, nq = _unit_rows(np.asarray(xq_b @ w))
+            b, nb = _unit_rows(np.asarray(xb @ w))
+            logits = scale * (q @ b.T)
+            logits -= logits.max(axis=1, keepdims=True)
+            p = np.exp(logits)
+            p /= p.sum(axis=1, keepdims=True)
+            rows = np.arange(len(idx))
+            loss += float(-np.log(p[rows, owner[idx]] + 1e-12).sum())
+            p[rows, owner[idx]] -= 1.0
+            p /= len(idx)
+            d_q = scale * (p @ b)
+            d_b = scale * (p.T @ q)
+            d_zq = (d_q - q * (d_q * q).sum(axis=1, keepdims=True)) / nq
+            d_zb = (d_b - b * (d_b * b).sum(axis=1, keepdims=True)) / nb
+            grad = np.asarray(xq_b.T @ d_zq) + np.asarray(xb_t @ d_zb)
+            step += 1
+            m1 = 0.9 * m1 + 0.1 * grad
+            m2 = 0.999 * m2 + 0.001 * grad * grad
+            w -= lr * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
+        if log is not None:
+            log(f"epoch {epoch + 1}/{epochs}: loss {loss / len(owner):.3f}")
+    model = LearnedModel(terms, idf, w, display)
+    model.info = {"examples": len(examples), "queries": int(len(owner)), "dim": dim, "epochs": epochs,
+                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS}
+    return model

@@ -1,0 +1,181 @@
+"""The learned query-to-blurb similarity: training, ranking, explanations, saving."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import moodrec
+import moodrec._recommender as engine
+from moodrec._learned import LearnedModel, shipped, train
+from moodrec._text import Analyzer
+from moodrec.exceptions import ModelFormatError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Invented examples: people type about harbors and chalets; curators write
+# about sailing and skiing.  No query word appears in any blurb.
+SEA = ["sailing over blue ocean waves with salt in the air",
+       "a sailor on the ocean, waves against the hull",
+       "waves and sails and the open ocean at noon"]
+SNOW = ["skiing down a white mountain slope at dawn",
+        "a skier on the mountain, fresh powder everywhere",
+        "the mountain lodge after a day of skiing"]
+EXAMPLES = (
+    [{"blurb": b, "queries": ["harbor seagull", "seagull over the harbor", "harbor"]} for b in SEA]
+    + [{"blurb": b, "queries": ["chalet sled", "a sled by the chalet", "chalet"]} for b in SNOW]
+)
+# the engine's own understanding (feelings, associations, spelling) set
+# aside, so that what the learned model adds is all there is to see
+ENGINE_ONLY_WORDS = {"expand": False, "spelling": False, "association_weight": 0.0, "polarity": 0.0}
+CATALOG = pd.DataFrame({
+    "song_id": ["sea", "snow", "city"],
+    "title": ["Blue", "White", "Grey"],
+    "artist": ["A", "B", "C"],
+    "blurb": ["A song about sailing the ocean while the waves roll in.",
+              "A song about skiing down the mountain in fresh powder.",
+              "A song about a crowded subway at rush hour."],
+})
+
+
+@pytest.fixture(scope="module")
+def toy_model() -> LearnedModel:
+    return train(EXAMPLES, Analyzer(), dim=16, epochs=60, batch=8, lr=0.05, seed=0)
+
+
+@pytest.fixture
+def toy_rec(toy_model, monkeypatch) -> moodrec.Recommender:
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    return moodrec.Recommender(**ENGINE_ONLY_WORDS).fit(CATALOG)
+
+
+def test_shipped_model_is_up_to_date():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_learned.py"), "--check"],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src")})
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_shipped_model_has_one_vector_per_word():
+    m = shipped()
+    assert len(m) > 1000 and m.vectors.shape == (len(m), m.dim) and m.idf.shape == (len(m),)
+    assert np.isfinite(m.vectors).all()
+
+
+def test_training_brings_typed_and_written_words_together(toy_model):
+    sea = toy_model.embed_terms(["harbor"])
+    snow = toy_model.embed_terms(["chalet"])
+    ocean = toy_model.embed(toy_model.features_of_terms([["ocean", "wave"]]))[0]
+    assert sea @ ocean > snow @ ocean + 0.5
+
+
+def test_query_with_no_word_of_the_blurb_finds_it_by_meaning(toy_rec):
+    res = toy_rec.recommend("harbor seagull", k=3)
+    assert res.song_ids[0] == "sea"
+    top = res[0]
+    assert [r.kind for r in top.reasons] == ["learned"] and top.reasons[0].share == 1.0
+    assert toy_rec.recommend("chalet sled", k=1).song_ids == ["snow"]
+
+
+def test_learned_weight_zero_is_the_engine_alone(toy_model, monkeypatch):
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    off = moodrec.Recommender(learned_weight=0, **ENGINE_ONLY_WORDS).fit(CATALOG)
+    assert len(off.recommend("harbor seagull")) == 0  # no shared word: the engine finds nothing
+    monkeypatch.setattr(engine, "shipped_learned", lambda: None)
+    none = moodrec.Recommender(**ENGINE_ONLY_WORDS).fit(CATALOG)
+    for q in ["sailing", "skiing mountain", "rush hour subway"]:
+        a, b = off.recommend(q, k=3), none.recommend(q, k=3)
+        assert a.song_ids == b.song_ids and [m.score for m in a] == [m.score for m in b]
+
+
+def test_blend_follows_the_documented_formula(toy_rec):
+    res = toy_rec.recommend("sailing by the harbor", k=3)
+    engine_only = toy_rec._rank(toy_rec.analyze("sailing by the harbor"), 3)
+    best = float(engine_only[1].max())
+    plan = toy_rec.analyze("sailing by the harbor")
+    for m in res:
+        row = toy_rec.song_ids_.index(m.song_id)
+        e = dict(zip(engine_only[0].tolist(), engine_only[1].tolist())).get(row, 0.0) / best
+        s = float(np.asarray(toy_rec.song_vectors_[row], np.float32) @ plan.learned)
+        assert m.score == pytest.approx((e + s) / 2, abs=1e-6)
+
+
+def test_explain_agrees_with_recommend(toy_rec):
+    res = toy_rec.recommend("harbor seagull", k=3)
+    for m in res:
+        ex = toy_rec.explain("harbor seagull", m.song_id)
+        assert ex.rank == m.rank and ex.score == pytest.approx(m.score)
+        assert sum(r.share for r in ex.reasons) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_large_catalog_only_reorders_what_the_engine_found(toy_model, monkeypatch):
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    monkeypatch.setattr(engine, "_DENSE_LIMIT", 1)
+    rec = moodrec.Recommender(**ENGINE_ONLY_WORDS).fit(CATALOG)
+    assert len(rec.recommend("harbor seagull")) == 0
+    ex = rec.explain("harbor seagull", "sea")
+    assert ex.rank == 0 and ex.score > 0  # scored, but not found by the engine
+    assert rec.recommend("ocean", k=3).song_ids == ["sea"]  # what the engine finds still comes back
+
+
+def test_save_and_load_keep_the_learned_model(toy_rec, tmp_path):
+    path = toy_rec.save(tmp_path / "m")
+    back = moodrec.Recommender.load(path)
+    assert np.array_equal(np.asarray(back.song_vectors_), toy_rec.song_vectors_)
+    for q in ["harbor seagull", "chalet sled", "sailing"]:
+        a, b = toy_rec.recommend(q, k=3), back.recommend(q, k=3)
+        assert a.song_ids == b.song_ids
+        assert [m.score for m in a] == [m.score for m in b]
+        assert [m.reasons for m in a] == [m.reasons for m in b]
+
+
+def test_model_saved_before_learned_loads_without_it(toy_rec, tmp_path):
+    path = toy_rec.save(tmp_path / "m")
+    manifest = json.loads((path / "model.json").read_text())
+    (path / "resources" / "learned.json").unlink()
+    del manifest["files"]["resources/learned.json"]
+    for name in [n for n in manifest["arrays"] if n.startswith("learned_")]:
+        (path / "arrays" / f"{name}.npy").unlink()
+        del manifest["arrays"][name]
+    (path / "model.json").write_text(json.dumps(manifest))
+    old = moodrec.Recommender.load(path)
+    assert old.learned_ is None and old.song_vectors_ is None
+    off = moodrec.Recommender(learned_weight=0)
+    off.__dict__.update({k: v for k, v in toy_rec.__dict__.items() if k.endswith("_") or k.startswith("_")})
+    off.learned_weight = 0
+    assert old.recommend("sailing", k=3).song_ids == off.recommend("sailing", k=3).song_ids
+
+
+def test_damaged_learned_vectors_are_refused(toy_rec, tmp_path):
+    path = toy_rec.save(tmp_path / "m")
+    manifest = json.loads((path / "model.json").read_text())
+    np.save(path / "arrays" / "learned_song_vectors.npy", np.zeros((2, 16), np.float16))
+    spec = manifest["arrays"]["learned_song_vectors"]
+    file = path / "arrays" / "learned_song_vectors.npy"
+    spec.update(shape=[2, 16], bytes=file.stat().st_size)
+    (path / "model.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFormatError, match="learned song vectors"):
+        moodrec.Recommender.load(path, verify=False)
+
+
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), True, "1"])
+def test_learned_weight_is_checked(bad):
+    with pytest.raises(ValueError, match="learned_weight"):
+        moodrec.Recommender(learned_weight=bad).fit(CATALOG)
+
+
+def test_model_rejects_mismatched_or_non_finite_numbers():
+    with pytest.raises(ValueError, match="one vector and one idf per term"):
+        LearnedModel(["a", "b"], np.ones(2), np.ones((3, 4)))
+    with pytest.raises(ValueError, match="finite"):
+        LearnedModel(["a"], np.ones(1), np.full((1, 4), np.nan))
+
+
+def test_training_needs_queries():
+    with pytest.raises(ValueError, match="no example queries"):
+        train([{"blurb": "a song", "queries": []}], Analyzer(), dim=4, epochs=1)
