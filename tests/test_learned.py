@@ -102,7 +102,7 @@ def test_blend_follows_the_documented_formula(toy_rec):
         row = toy_rec.song_ids_.index(m.song_id)
         e = dict(zip(engine_only[0].tolist(), engine_only[1].tolist())).get(row, 0.0) / best
         s = float(np.asarray(toy_rec.song_vectors_[row], np.float32) @ plan.learned)
-        assert m.score == pytest.approx((e + s) / 2, abs=1e-6)
+        assert m.score == pytest.approx((e + s - engine._LEARNED_FLOOR) / 2, abs=1e-6)
 
 
 def test_explain_agrees_with_recommend(toy_rec):
@@ -179,3 +179,21 @@ def test_model_rejects_mismatched_or_non_finite_numbers():
 def test_training_needs_queries():
     with pytest.raises(ValueError, match="no example queries"):
         train([{"blurb": "a song", "queries": []}], Analyzer(), dim=4, epochs=1)
+
+
+@pytest.mark.parametrize("query", ["missing someone", "she tells me about her dates and I just nod along",
+                                   "my boyfriend moved abroad and we ended it at the airport", "외로운 밤"])
+def test_blend_on_the_bundled_catalog_agrees_with_scoring_every_song(query):
+    songs = moodrec.load_songs()
+    rec = moodrec.Recommender().fit(songs)
+    engine_alone = moodrec.Recommender(learned_weight=0.0).fit(songs)
+    n = rec.n_songs_
+    e = np.zeros(n)
+    for m in engine_alone.recommend(query, k=n):
+        e[rec.row_of_[m.song_id]] = m.score
+    s = np.asarray(rec.song_vectors_, np.float32) @ rec.analyze(query).learned
+    final = (e / e.max() + s - engine._LEARNED_FLOOR) / 2.0
+    order = np.lexsort((np.arange(n), -np.round(final, 9)))
+    got = rec.recommend(query, k=5)
+    assert got.song_ids == [rec.song_ids_[i] for i in order[:5]]
+    assert [m.score for m in got] == pytest.approx(final[order[:5]].tolist(), abs=1e-6)

@@ -120,8 +120,8 @@ def _brute_force(rec: Recommender, query: str) -> np.ndarray:
     "query", ["missing someone", "drinking alone", "rainy night", "she left me", "first love confession"]
 )
 def test_scores_agree_with_brute_force_cosine(bundled: Recommender, query: str) -> None:
-    # polarity and proximity off: then a score is exactly the cosine of TF-IDF vectors
-    rec = Recommender(polarity=0.0, proximity=0.0).fit(bundled.catalog_)
+    # polarity, proximity and the learned blend off: then a score is exactly the cosine of TF-IDF vectors
+    rec = Recommender(polarity=0.0, proximity=0.0, learned_weight=0.0).fit(bundled.catalog_)
     dense = _brute_force(rec, query)
     recs = rec.recommend(query, k=rec.n_songs_)
     expected_ids = [rec.song_ids_[i] for i in np.lexsort((np.arange(len(dense)), -np.round(dense, 9)))
@@ -135,8 +135,9 @@ def test_plain_tfidf_mode_matches_sklearn_cosine(tiny_songs: pd.DataFrame) -> No
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    rec = Recommender(expand=False, association_weight=0.0, spelling=False, polarity=0.0, proximity=0.0, title_weight=0.0,
-                      artist_weight=0.0, tag_weight=0.0, feeling_weight=0.0).fit(tiny_songs)
+    rec = Recommender(expand=False, association_weight=0.0, learned_weight=0.0, spelling=False, polarity=0.0,
+                      proximity=0.0, title_weight=0.0, artist_weight=0.0, tag_weight=0.0,
+                      feeling_weight=0.0).fit(tiny_songs)
     # moodrec's term weighting: log(1 + count), then scikit-learn's smoothed idf and L2 norm
     counts = CountVectorizer(analyzer=rec.analyzer_.terms)
     tf = counts.fit_transform(tiny_songs["blurb"]).astype(float)

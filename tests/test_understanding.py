@@ -21,7 +21,8 @@ def test_paraphrase_reaches_a_blurb_without_shared_words() -> None:
     rec = Recommender().fit(songs)
     recs = rec.recommend("she left me", k=2)
     assert recs and recs[0].title == "Platform"
-    assert Recommender(expand=False).fit(songs).recommend("she left me", k=2).song_ids != recs.song_ids
+    engine_words = Recommender(expand=False, learned_weight=0.0).fit(songs)
+    assert engine_words.recommend("she left me", k=2).song_ids != recs.song_ids
 
 
 def test_feelings_found_in_korean_with_particles_and_endings(bundled: Recommender) -> None:
@@ -88,13 +89,14 @@ def test_every_match_says_why(bundled: Recommender) -> None:
     for q in ["drinking alone", "외로운 밤", "lonley nite", "she left me"]:
         for m in bundled.recommend(q, k=5):
             shares = [r.share for r in m.reasons
-                      if r.kind in ("word", "spelling", "translation", "feeling", "association")]
+                      if r.kind in ("word", "spelling", "translation", "feeling", "association", "learned")]
             assert shares and sum(shares) == pytest.approx(1.0, abs=1e-3), (q, m.reasons)
             assert m.why
             for r in m.reasons:
                 for w in r.words:  # readable words, not stems
                     assert (w in (m.blurb + m.title).lower() or w in bundled.lexicon_.display.values()
-                            or w in bundled.associations_.display.values()), w
+                            or w in bundled.associations_.display.values()
+                            or w in bundled.learned_.display.values()), w
 
 
 def test_explain_agrees_with_recommend(bundled: Recommender) -> None:
@@ -296,10 +298,16 @@ def test_a_song_does_not_match_what_its_blurb_says_it_is_not() -> None:
         "blurb": ["A warm, glowing love song, sung with a smile rather than tears. There is no heartbreak here.",
                   "A goodbye sung through tears after the heartbreak of a breakup."],
     })
-    rec = Recommender().fit(songs)
+    # the words it is indexed by: the learned similarity set aside (it may still
+    # find a love song near "heartbreak" in meaning, far below)
+    rec = Recommender(learned_weight=0.0).fit(songs)
     assert [m.title for m in rec.recommend("tears", k=2)] == ["Goodbye"]
     assert [m.title for m in rec.recommend("heartbreak", k=2)] == ["Goodbye"]
     assert rec.recommend("smile", k=2)[0].title == "Glow"
+    blended = Recommender().fit(songs)
+    for q in ["tears", "heartbreak"]:
+        got = blended.recommend(q, k=2)
+        assert got[0].title == "Goodbye" and (len(got) == 1 or got[1].score < got[0].score / 4)
     # and its direction comes from what it is: a bright song, not a tearful one
     glow, goodbye = (rec.valence_[rec.row_of_[m]] for m in rec.song_ids_)
     assert glow > 0 > goodbye

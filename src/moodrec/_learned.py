@@ -139,9 +139,14 @@ class LearnedModel:
 
     def embed_terms(self, terms: Sequence[str]) -> np.ndarray | None:
         """A query's unit vector from its terms, or None when it has no known word."""
-        if not any(t in self.vocabulary for t in terms):
+        counts = Counter(j for j in map(self.vocabulary.get, terms) if j is not None)
+        if not counts:
             return None
-        return self.embed(self.features_of_terms([terms]))[0]
+        idx = np.fromiter(counts.keys(), np.int64, len(counts))
+        x = (1.0 + np.log(np.fromiter(counts.values(), np.float32, len(counts)))) * self.idf[idx]
+        v = x @ self.vectors[idx]  # the TF-IDF row's L2 norm cancels in the unit vector
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm > 0 else None
 
     # --------------------------------------------------------- persistence
     def to_arrays(self) -> dict[str, np.ndarray]:
