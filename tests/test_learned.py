@@ -197,3 +197,23 @@ def test_blend_on_the_bundled_catalog_agrees_with_scoring_every_song(query):
     got = rec.recommend(query, k=5)
     assert got.song_ids == [rec.song_ids_[i] for i in order[:5]]
     assert [m.score for m in got] == pytest.approx(final[order[:5]].tolist(), abs=1e-6)
+
+
+def test_very_large_catalogs_reorder_only_the_engines_top_k(toy_model, monkeypatch):
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    monkeypatch.setattr(engine, "_DENSE_LIMIT", 1)
+    monkeypatch.setattr(engine, "_WIDE_LIMIT", 1)
+    rec = moodrec.Recommender(**ENGINE_ONLY_WORDS).fit(CATALOG)
+    off = moodrec.Recommender(learned_weight=0.0, **ENGINE_ONLY_WORDS).fit(CATALOG)
+    for q in ["ocean mountain", "song about skiing and sailing", "a crowded song"]:
+        for k in (1, 2):
+            assert set(rec.recommend(q, k=k).song_ids) <= set(off.recommend(q, k=k).song_ids)
+
+
+def test_filters_never_reorder_the_songs_they_let_through():
+    rec = moodrec.Recommender().fit(moodrec.load_songs())
+    for q in ["drinking alone", "missing someone", "she left me"]:
+        top = rec.recommend(q, k=6)
+        rest = rec.recommend(q, k=5, exclude=[top[0].song_id])
+        assert rest.song_ids == top.song_ids[1:]
+        assert [m.score for m in rest] == [m.score for m in top][1:]
