@@ -183,17 +183,24 @@ def test_training_needs_queries():
 
 @pytest.mark.parametrize("query", ["missing someone", "she tells me about her dates and I just nod along",
                                    "my boyfriend moved abroad and we ended it at the airport", "외로운 밤"])
-def test_blend_on_the_bundled_catalog_agrees_with_scoring_every_song(query):
+def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query):
+    """The engine's best 20 (every other song when it finds fewer, if close
+    enough in meaning), each scored by the formula, computed song by song."""
     songs = moodrec.load_songs()
     rec = moodrec.Recommender().fit(songs)
     engine_alone = moodrec.Recommender(learned_weight=0.0).fit(songs)
     n = rec.n_songs_
     e = np.zeros(n)
-    for m in engine_alone.recommend(query, k=n):
+    found = engine_alone.recommend(query, k=engine._RERANK_DEPTH)
+    for m in found:
         e[rec.row_of_[m.song_id]] = m.score
+    best = engine_alone.recommend(query, k=1)[0].score
     s = np.asarray(rec.song_vectors_, np.float32) @ rec.analyze(query).learned
-    final = (e / e.max() + s - engine._LEARNED_FLOOR) / 2.0
-    order = np.lexsort((np.arange(n), -np.round(final, 9)))
+    cand = e > 0
+    if len(found) < engine._RERANK_DEPTH:
+        cand |= s > engine._LEARNED_FLOOR
+    final = np.where(cand, (e / best + s - engine._LEARNED_FLOOR) / 2.0, -np.inf)
+    order = [i for i in np.lexsort((np.arange(n), -np.round(final, 9))) if final[i] > 0]
     got = rec.recommend(query, k=5)
     assert got.song_ids == [rec.song_ids_[i] for i in order[:5]]
     assert [m.score for m in got] == pytest.approx(final[order[:5]].tolist(), abs=1e-6)
@@ -215,5 +222,8 @@ def test_filters_never_reorder_the_songs_they_let_through():
     for q in ["drinking alone", "missing someone", "she left me"]:
         top = rec.recommend(q, k=6)
         rest = rec.recommend(q, k=5, exclude=[top[0].song_id])
-        assert rest.song_ids == top.song_ids[1:]
-        assert [m.score for m in rest] == [m.score for m in top][1:]
+        # the window of candidates moves by one song, which may join; the others keep order and scores
+        both = [m.song_id for m in rest if m.song_id in top.song_ids]
+        assert len(both) >= 4 and both == [sid for sid in top.song_ids if sid in both]
+        scores = {m.song_id: m.score for m in top}
+        assert all(m.score == scores[m.song_id] for m in rest if m.song_id in scores)

@@ -86,21 +86,19 @@ _ASSOCIATION_FLOOR = 0.2
 #: is never limited by it.
 _ASSOCIATION_POSTINGS = 10_000
 #: The learned similarity (``LearnedModel``) reorders the engine's best
-#: this many songs (or k, when more) ...
-_RERANK_DEPTH = 50
-#: ... and, in a catalog of at most this many songs, also brings in its own
-#: best as many (their engine scores computed exactly): a dense pass over
-#: every song's vector costs well under a millisecond there.
-_DENSE_LIMIT = 20_000
-#: Above that, it reorders the engine's best ``_RERANK_DEPTH_LARGE`` (or k)
-#: in catalogs of up to this many songs, and only the engine's top k in
-#: larger ones: at a million songs asking the engine for its best 20 instead
-#: of 10 costs 16% more per query (paired), its top k 6.5%.  On the judged
-#: queries the top k alone keeps nearly all of the gain (nDCG@5 0.676; the
-#: best 20, 0.678; the small-catalog way, 0.676); on one fold of unseen
-#: catalogs most of it (MRR@10 0.454; 0.463; 0.466).
+#: this many songs (or k, when more) in catalogs of up to ``_WIDE_LIMIT``
+#: songs, and the engine's top k in larger ones: at a million songs asking
+#: the engine for its best 20 instead of 10 costs 16% more per query
+#: (paired).  On the judged queries the top k alone keeps nearly all of the
+#: gain (nDCG@5 0.676 against 0.678 for the best 20); on one fold of unseen
+#: catalogs most of it (MRR@10 0.454 against 0.463).
+_RERANK_DEPTH = 20
 _WIDE_LIMIT = 200_000
-_RERANK_DEPTH_LARGE = 20
+#: When the engine finds fewer songs than that in a catalog of at most this
+#: many, the learned model's best of the others (above ``_LEARNED_FLOOR``)
+#: join: a dense pass over every song's vector costs well under a
+#: millisecond there, and a query in words no blurb uses still finds songs.
+_DENSE_LIMIT = 20_000
 #: The learned similarity counts from this cosine up (below it, against): a
 #: query and an unrelated blurb score about 0 (0.17 at the 90th percentile
 #: over the judged queries and the bundled songs), so a song the engine does
@@ -195,10 +193,10 @@ class Recommender(BaseEstimator):
         blurb (``moodrec._learned``, trained on example songs we wrote)
         against the engine's score, which counts 1 (both as shares of their
         best): it finds songs that fit a query's meaning when few of its
-        words do.  In catalogs of up to 20,000 songs it reorders the engine's
-        best 50 and brings in its own best 50; up to 200,000 it reorders the
-        engine's best 20, and beyond that its top k (the speed at a million
-        songs).  0 turns it off.
+        words do.  It reorders the engine's best 20 songs (its top k in
+        catalogs of over 200,000 songs, for speed), and in catalogs of up to
+        20,000 songs brings in songs the engine does not find when it finds
+        fewer.  0 turns it off.
 
     Examples
     --------
@@ -419,7 +417,7 @@ class Recommender(BaseEstimator):
                     expansion_index: InvertedIndex, valence: np.ndarray, spell: SpellIndex) -> None:
         """Install fitted state (from fit or from a saved model), replacing any."""
         for cached in ("_frame_cache", "_ids_cache", "_rows_cache", "_theme_cache", "_blocks_cache",
-                       "_dense_cache"):
+                       "_dense_cache", "_columns_cache"):
             self.__dict__.pop(cached, None)
         self._lazy_lock = threading.Lock()
         self.analyzer_ = analyzer
@@ -708,11 +706,10 @@ class Recommender(BaseEstimator):
         ``e`` its engine score as a share of the best engine score, ``s`` the
         cosine of its blurb's and the query's learned vectors, ``w``
         ``learned_weight``; songs scoring above 0 come back.
-        Candidates are the engine's best ``_RERANK_DEPTH`` (or k) and the
-        learned model's best as many, whose engine scores are computed
-        exactly, in a catalog of at most ``_DENSE_LIMIT`` songs; the engine's
-        best ``_RERANK_DEPTH_LARGE`` (or k) up to ``_WIDE_LIMIT`` songs; and
-        its top k beyond.
+        Candidates are the engine's best ``_RERANK_DEPTH`` (or k) up to
+        ``_WIDE_LIMIT`` songs, its top k beyond; when the engine finds fewer
+        in a catalog of at most ``_DENSE_LIMIT`` songs, the learned model's
+        best of the rest join (their engine score is 0).
         """
         q = plan.learned
         if q is None:
@@ -722,25 +719,19 @@ class Recommender(BaseEstimator):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
         n = self.n_songs_
-        depth = max(k, _RERANK_DEPTH if n <= _DENSE_LIMIT else _RERANK_DEPTH_LARGE if n <= _WIDE_LIMIT else k)
+        depth = max(k, _RERANK_DEPTH) if n <= _WIDE_LIMIT else k
         ids, scores = self._rank(plan, depth, allowed)
-        if self.n_songs_ <= _DENSE_LIMIT:
+        if len(ids) < depth and n <= _DENSE_LIMIT:
+            # the engine found fewer songs than asked: every other song scores
+            # 0 with it, so the learned model's best of them join exactly
             sims = self._dense_vectors() @ q
-            open_rows = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
+            open_rows = np.ones(n, bool) if allowed is None else allowed.copy()
             open_rows[ids] = False
-            extra = np.flatnonzero(open_rows)
+            extra = np.flatnonzero(open_rows & (sims > _LEARNED_FLOOR))
             if len(extra) > depth:
                 extra = extra[np.argpartition(-sims[extra], depth - 1)[:depth]]
-            if len(extra):
-                only = np.zeros(self.n_songs_, bool)
-                only[extra] = True
-                more_ids, more_scores = self._rank(plan, len(extra), only)
-                extra.sort()
-                engine = np.zeros(len(extra))
-                if len(more_ids):
-                    engine[np.searchsorted(extra, more_ids)] = more_scores
-                ids = np.concatenate([ids, extra])
-                scores = np.concatenate([scores, engine])
+            ids = np.concatenate([ids, extra])
+            scores = np.concatenate([scores, np.zeros(len(extra))])
             cand_sims = sims[ids]
         else:
             cand_sims = np.asarray(self.song_vectors_[ids], dtype=np.float32) @ q
@@ -1284,13 +1275,21 @@ class Recommender(BaseEstimator):
         model = self.learned_
         assert model is not None
         start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
-        found = []
-        for col, x in zip(self.matrix_.indices[start:end].tolist(), self.matrix_.data[start:end].tolist()):
-            j = model.vocabulary.get(self.terms_[col])
-            if j is not None:
-                found.append((x * float(model.vectors[j] @ q), self.terms_[col]))
-        found.sort(key=lambda c: (-c[0], c[1]))
-        return tuple(model.display.get(t, t) for c, t in found[:n] if c > 0)
+        cols = self.matrix_.indices[start:end]
+        words = self._learned_columns()[cols]
+        known = words >= 0
+        cols, words = cols[known], words[known]
+        contrib = self.matrix_.data[start:end][known] * (model.vectors[words] @ q)
+        best = [i for i in np.lexsort((cols, -contrib))[:n].tolist() if contrib[i] > 0]
+        return tuple(model.display.get(model.terms[words[i]], model.terms[words[i]]) for i in best)
+
+    def _learned_columns(self) -> np.ndarray:
+        """Each index term's row in the learned model (-1 where it has none), built once."""
+        def build() -> np.ndarray:
+            assert self.learned_ is not None
+            vocab = self.learned_.vocabulary
+            return np.array([vocab.get(t, -1) for t in self.terms_], dtype=np.int64)
+        return self._lazy("_columns_cache", build)
 
     def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
         """Why ``row`` fits ``plan``, given its weights for ``plan.terms`` and its polarity factor."""
