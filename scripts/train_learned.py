@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "src" / "moodrec" / "data" / "learned.npz"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
-from build_associations import EXAMPLES, load_examples  # the one reader of the examples  # noqa: E402
+from build_associations import EXAMPLES, load_examples  # the one reader of the examples
 
 
 def examples_sha256(path: Path = EXAMPLES) -> str:

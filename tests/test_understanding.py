@@ -228,11 +228,17 @@ def test_tone_words_carry_their_direction_alone(bundled: Recommender) -> None:
 @pytest.mark.parametrize("query", ["drinking alone", "lonley nite", "sadd jpop", "a fun song about getting dumped"])
 def test_explain_gives_every_song_its_place_in_the_full_ranking(bundled: Recommender, query: str) -> None:
     full = bundled.recommend(query, bundled.n_songs_)
-    # the top, the middle and the tail of the ranking (explain finds the rank with growing top-k)
-    picks = [0, 1, 63, 64, 65, len(full) // 2, len(full) - 1]
+    # the top, the middle and the tail of the ranking (explain finds the rank with growing top-k:
+    # 20, 160, all, the windows the learned similarity reorders for those k)
+    picks = [0, 1, 19, 20, 21, 63, 64, 65, len(full) // 2, len(full) - 1]
     for i in sorted({p for p in picks if p < len(full)}):
-        m = bundled.explain(query, full[i].song_id)
-        assert (m.rank, m.score) == (i + 1, pytest.approx(full[i].score, abs=1e-12)), (query, i)
+        sid = full[i].song_id
+        m = bundled.explain(query, sid)
+        shown = next(r for r in (bundled.recommend(query, k) for k in (20, 160, bundled.n_songs_))
+                     if sid in r.song_ids)
+        at = shown.song_ids.index(sid)
+        assert (m.rank, m.score) == (at + 1, pytest.approx(shown[at].score, abs=1e-12)), (query, i)
+        assert m.score == pytest.approx(full[i].score, abs=1e-12)  # a song's score never depends on k
     unmatched = set(bundled.song_ids_) - set(full.song_ids)
     for sid in sorted(unmatched)[:3]:
         assert bundled.explain(query, sid).rank == 0

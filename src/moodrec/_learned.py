@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from ._text import Analyzer
 
-__all__ = ["LearnedModel", "train", "blurb_counts", "query_terms"]
+__all__ = ["LearnedModel", "blurb_counts", "query_terms", "train"]
 
 #: numbers per word vector
 DIM = 128
@@ -156,7 +156,7 @@ class LearnedModel:
         return {"terms": self.terms, "display": self.display, "info": self.info}
 
     @classmethod
-    def from_parts(cls, doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> "LearnedModel":
+    def from_parts(cls, doc: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> LearnedModel:
         return cls(doc["terms"], arrays["idf"], arrays["vectors"], doc.get("display"), doc.get("info"))
 
     def save_npz(self, path: Any) -> None:
@@ -168,10 +168,10 @@ class LearnedModel:
 @lru_cache(maxsize=1)
 def shipped() -> LearnedModel:
     """The model in ``moodrec/data/learned.npz``, read once per process."""
-    with resources.files("moodrec").joinpath("data", "learned.npz").open("rb") as fh:
-        with np.load(fh, allow_pickle=False) as z:
-            doc = json.loads(str(z["doc"]))
-            return LearnedModel.from_parts(doc, {"idf": z["idf"], "vectors": z["vectors"]})
+    with resources.files("moodrec").joinpath("data", "learned.npz").open("rb") as fh, \
+            np.load(fh, allow_pickle=False) as z:
+        doc = json.loads(str(z["doc"]))
+        return LearnedModel.from_parts(doc, {"idf": z["idf"], "vectors": z["vectors"]})
 
 
 def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int = DIM, epochs: int = EPOCHS,
@@ -247,6 +247,6 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
         if log is not None:
             log(f"epoch {epoch + 1}/{epochs}: loss {loss / len(owner):.3f}")
     model = LearnedModel(terms, idf, w, display)
-    model.info = {"examples": len(examples), "queries": int(len(owner)), "dim": dim, "epochs": epochs,
+    model.info = {"examples": len(examples), "queries": len(owner), "dim": dim, "epochs": epochs,
                   "scale": scale, "seed": seed, "min_texts": MIN_TEXTS}
     return model

@@ -87,12 +87,15 @@ _ASSOCIATION_FLOOR = 0.2
 _ASSOCIATION_POSTINGS = 10_000
 #: The learned similarity (``LearnedModel``) reorders the engine's best
 #: this many songs (or k, when more) in catalogs of up to ``_WIDE_LIMIT``
-#: songs, and the engine's top k in larger ones: at a million songs asking
-#: the engine for its best 20 instead of 10 costs 16% more per query
-#: (paired).  On the judged queries the top k alone keeps nearly all of the
-#: gain (nDCG@5 0.676 against 0.678 for the best 20); on one fold of unseen
-#: catalogs most of it (MRR@10 0.454 against 0.463).
+#: songs, and its best ``_RERANK_DEPTH_LARGE`` (or k) in larger ones: at a
+#: million songs asking the engine for its best 20 instead of 10 costs 16%
+#: more per query (paired).  On the judged queries the best 10 keep nearly
+#: all of the gain (nDCG@5 0.676 against 0.678 for the best 20); on one fold
+#: of unseen catalogs most of it (MRR@10 0.454 against 0.463).  The window
+#: does not depend on k up to its size, so the first songs for k=5 and k=10
+#: are the same.
 _RERANK_DEPTH = 20
+_RERANK_DEPTH_LARGE = 10
 _WIDE_LIMIT = 200_000
 #: When the engine finds fewer songs than that in a catalog of at most this
 #: many, the learned model's best of the others (above ``_LEARNED_FLOOR``)
@@ -193,8 +196,8 @@ class Recommender(BaseEstimator):
         blurb (``moodrec._learned``, trained on example songs we wrote)
         against the engine's score, which counts 1 (both as shares of their
         best): it finds songs that fit a query's meaning when few of its
-        words do.  It reorders the engine's best 20 songs (its top k in
-        catalogs of over 200,000 songs, for speed), and in catalogs of up to
+        words do.  It reorders the engine's best 20 songs (or k, when more;
+        10 in catalogs of over 200,000 songs, for speed), and in catalogs of up to
         20,000 songs brings in songs the engine does not find when it finds
         fewer.  0 turns it off.
 
@@ -707,7 +710,8 @@ class Recommender(BaseEstimator):
         cosine of its blurb's and the query's learned vectors, ``w``
         ``learned_weight``; songs scoring above 0 come back.
         Candidates are the engine's best ``_RERANK_DEPTH`` (or k) up to
-        ``_WIDE_LIMIT`` songs, its top k beyond; when the engine finds fewer
+        ``_WIDE_LIMIT`` songs, its best ``_RERANK_DEPTH_LARGE`` (or k) beyond;
+        when the engine finds fewer
         in a catalog of at most ``_DENSE_LIMIT`` songs, the learned model's
         best of the rest join (their engine score is 0).
         """
@@ -719,7 +723,7 @@ class Recommender(BaseEstimator):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
         n = self.n_songs_
-        depth = max(k, _RERANK_DEPTH) if n <= _WIDE_LIMIT else k
+        depth = max(k, _RERANK_DEPTH if n <= _WIDE_LIMIT else _RERANK_DEPTH_LARGE)
         ids, scores = self._rank(plan, depth, allowed)
         if len(ids) < depth and n <= _DENSE_LIMIT:
             # the engine found fewer songs than asked: every other song scores
@@ -1255,33 +1259,48 @@ class Recommender(BaseEstimator):
         weights = self._weights_of(rows, plan.terms)
         factors = self._polarity_factor(plan.valence, rows).tolist()
         out = [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
-        return [self._with_learned(plan, row, why) for row, why in zip(rows.tolist(), out)]
+        if plan.learned is None:
+            return out
+        added = [r for r in rows.tolist() if plan.parts.get(r, (1.0, 0.0))[1] > 0]
+        words = dict(zip(added, self._learned_words(plan.learned, np.array(added, dtype=np.int64))))
+        return [self._with_learned(plan, row, why, words.get(row, ())) for row, why in zip(rows.tolist(), out)]
 
-    def _with_learned(self, plan: QueryPlan, row: int, why: tuple[Reason, ...]) -> tuple[Reason, ...]:
+    def _with_learned(self, plan: QueryPlan, row: int, why: tuple[Reason, ...],
+                      words: tuple[str, ...]) -> tuple[Reason, ...]:
         """``why`` with the learned similarity's share, when it added to the score:
         the engine's reasons keep their proportions within the rest."""
         engine, learned = plan.parts.get(row, (1.0, 0.0))
-        if not learned > 0 or plan.learned is None:
+        if not learned > 0:
             return why
         keep = engine / (engine + learned)
         scaled = [Reason(r.kind, r.label, r.words, round(r.share * keep, 4)) if r.share > 0 else r for r in why]
-        reason = Reason("learned", "close in meaning to the query", self._learned_words(plan.learned, row),
-                        round(learned / (engine + learned), 4))
+        reason = Reason("learned", "close in meaning to the query", words, round(learned / (engine + learned), 4))
         at = next((i for i, r in enumerate(scaled) if r.share < reason.share), len(scaled))
         return tuple(scaled[:at] + [reason] + scaled[at:])
 
-    def _learned_words(self, q: np.ndarray, row: int, n: int = 3) -> tuple[str, ...]:
-        """The blurb words that bring ``row`` closest to the query vector ``q``."""
+    def _learned_words(self, q: np.ndarray, rows: np.ndarray, n: int = 3) -> list[tuple[str, ...]]:
+        """For each of ``rows``, the blurb words that bring it closest to the
+        query vector ``q`` (all rows' words looked up in one product)."""
         model = self.learned_
         assert model is not None
-        start, end = self.matrix_.indptr[row], self.matrix_.indptr[row + 1]
-        cols = self.matrix_.indices[start:end]
+        m = self.matrix_
+        starts = m.indptr[rows].astype(np.int64)
+        lengths = (m.indptr[rows + 1] - starts).astype(np.int64)
+        ends = np.cumsum(lengths)
+        flat = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        cols = m.indices[flat]
         words = self._learned_columns()[cols]
         known = words >= 0
-        cols, words = cols[known], words[known]
-        contrib = self.matrix_.data[start:end][known] * (model.vectors[words] @ q)
-        best = [i for i in np.lexsort((cols, -contrib))[:n].tolist() if contrib[i] > 0]
-        return tuple(model.display.get(model.terms[words[i]], model.terms[words[i]]) for i in best)
+        owner, cols, words = owner[known], cols[known], words[known]
+        contrib = m.data[flat[known]] * (model.vectors[words] @ q)
+        out: list[list[str]] = [[] for _ in range(len(rows))]
+        for i in np.lexsort((cols, -contrib, owner)).tolist():
+            row_words = out[owner[i]]
+            if len(row_words) < n and contrib[i] > 0:
+                t = model.terms[words[i]]
+                row_words.append(model.display.get(t, t))
+        return [tuple(w) for w in out]
 
     def _learned_columns(self) -> np.ndarray:
         """Each index term's row in the learned model (-1 where it has none), built once."""
@@ -1508,14 +1527,19 @@ class Recommender(BaseEstimator):
             plan.parts[row] = (engine, learned)
         if score <= 0:
             return 0.0, 0
-        k = 64
+        # the first k: what recommend(query, k) ranks the learned similarity
+        # over (its window), so a song it returns is placed where it showed it
+        k = 64 if plan.learned is None else _RERANK_DEPTH if self.n_songs_ <= _WIDE_LIMIT else _RERANK_DEPTH_LARGE
         while True:
             k = min(k, self.n_songs_)
             ranked, ranked_scores = self._ranked(plan, k)
             where = np.flatnonzero(ranked == row)
             if len(where):
                 return float(ranked_scores[where[0]]), int(where[0]) + 1
-            if k >= self.n_songs_ or len(ranked) < k:
+            # fewer than k songs: the whole ranking; with the learned similarity,
+            # whose window grows with k, once the engine itself finds fewer
+            exhausted = len(ranked) < k and (plan.learned is None or len(self._rank(plan, k)[0]) < k)
+            if k >= self.n_songs_ or exhausted:
                 # a song the engine does not find, in a catalog too large for
                 # the learned model to bring songs in, is scored but not ranked
                 return score, 0
