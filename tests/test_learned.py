@@ -228,3 +228,22 @@ def test_filters_never_reorder_the_songs_they_let_through():
         assert len(both) >= 4 and both == [sid for sid in top.song_ids if sid in both]
         scores = {m.song_id: m.score for m in top}
         assert all(m.score == scores[m.song_id] for m in rest if m.song_id in scores)
+
+
+def test_the_first_songs_do_not_depend_on_k():
+    rec = moodrec.Recommender().fit(moodrec.load_songs())
+    for q in ["missing someone", "my boyfriend moved abroad and we ended it at the airport", "hartache"]:
+        five, ten = rec.recommend(q, k=5), rec.recommend(q, k=10)
+        assert five.song_ids == ten.song_ids[:5] and [m.score for m in five] == [m.score for m in ten][:5]
+
+
+def test_the_learned_reason_takes_its_place_by_share():
+    rec = moodrec.Recommender().fit(moodrec.load_songs())
+    for q in ["hartache", "drinking alone", "lonley nite", "외로운 밤"]:
+        for m in rec.recommend(q, k=5):
+            kinds = [r.kind for r in m.reasons]
+            shares = [r.share for r in m.reasons if r.share > 0]
+            assert shares == sorted(shares, reverse=True)
+            # notes on how the query was read come first, as without the learned similarity
+            notes = [r for r in m.reasons if r.kind == "spelling" and r.share == 0]
+            assert m.reasons[:len(notes)] == tuple(notes), kinds

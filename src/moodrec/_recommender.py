@@ -1275,7 +1275,10 @@ class Recommender(BaseEstimator):
         keep = engine / (engine + learned)
         scaled = [Reason(r.kind, r.label, r.words, round(r.share * keep, 4)) if r.share > 0 else r for r in why]
         reason = Reason("learned", "close in meaning to the query", words, round(learned / (engine + learned), 4))
-        at = next((i for i, r in enumerate(scaled) if r.share < reason.share), len(scaled))
+        # among the reasons with a share, by share; notes (share 0) keep their places
+        shared = [i for i, r in enumerate(scaled) if r.share > 0]
+        lead = next((i for i, r in enumerate(scaled) if r.share > 0 or r.kind != "spelling"), len(scaled))
+        at = next((i for i in shared if scaled[i].share < reason.share), shared[-1] + 1 if shared else lead)
         return tuple(scaled[:at] + [reason] + scaled[at:])
 
     def _learned_words(self, q: np.ndarray, rows: np.ndarray, n: int = 3) -> list[tuple[str, ...]]:
@@ -1297,8 +1300,9 @@ class Recommender(BaseEstimator):
         out: list[list[str]] = [[] for _ in range(len(rows))]
         for i in np.lexsort((cols, -contrib, owner)).tolist():
             row_words = out[owner[i]]
-            if len(row_words) < n and contrib[i] > 0:
-                t = model.terms[words[i]]
+            t = model.terms[words[i]]
+            # two letters are a name's part more often than a word ("ji")
+            if len(row_words) < n and contrib[i] > 0 and (len(t) > 2 or not t.isascii()):
                 row_words.append(model.display.get(t, t))
         return [tuple(w) for w in out]
 
