@@ -197,9 +197,9 @@ class Recommender(BaseEstimator):
         against the engine's score, which counts 1 (both as shares of their
         best): it finds songs that fit a query's meaning when few of its
         words do.  It reorders the engine's best 20 songs (or k, when more;
-        10 in catalogs of over 200,000 songs, for speed), and in catalogs of up to
-        20,000 songs brings in songs the engine does not find when it finds
-        fewer.  0 turns it off.
+        10 in catalogs of over 200,000 songs, for speed), and in catalogs of
+        up to 20,000 songs brings in songs the engine does not find when it
+        finds fewer.  0 turns it off.
 
     Examples
     --------
@@ -711,9 +711,9 @@ class Recommender(BaseEstimator):
         ``learned_weight``; songs scoring above 0 come back.
         Candidates are the engine's best ``_RERANK_DEPTH`` (or k) up to
         ``_WIDE_LIMIT`` songs, its best ``_RERANK_DEPTH_LARGE`` (or k) beyond;
-        when the engine finds fewer
-        in a catalog of at most ``_DENSE_LIMIT`` songs, the learned model's
-        best of the rest join (their engine score is 0).
+        when the engine finds fewer in a catalog of at most ``_DENSE_LIMIT``
+        songs, the learned model's best of the rest join (their engine score
+        is 0).
         """
         q = plan.learned
         if q is None:
