@@ -145,9 +145,7 @@ def test_model_saved_before_learned_loads_without_it(toy_rec, tmp_path):
     (path / "model.json").write_text(json.dumps(manifest))
     old = moodrec.Recommender.load(path)
     assert old.learned_ is None and old.song_vectors_ is None
-    off = moodrec.Recommender(learned_weight=0)
-    off.__dict__.update({k: v for k, v in toy_rec.__dict__.items() if k.endswith("_") or k.startswith("_")})
-    off.learned_weight = 0
+    off = toy_rec.set_params(learned_weight=0.0)
     assert old.recommend("sailing", k=3).song_ids == off.recommend("sailing", k=3).song_ids
 
 

@@ -64,6 +64,13 @@ def query_terms(tokens: Iterable[Any]) -> list[str]:
     return [t for tok in tokens for t in tok.terms]
 
 
+def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to length 1 (empty rows stay empty)."""
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return (sp.diags(1.0 / norms).astype(np.float32) @ x).tocsr()
+
+
 def _unit_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     norms = np.linalg.norm(z, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -104,10 +111,7 @@ class LearnedModel:
         idx = np.concatenate(rows) if rows else np.empty(0, np.int64)
         tf = np.concatenate(tfs).astype(np.float32) if tfs else np.empty(0, np.float32)
         data = (1.0 + np.log(tf)) * self.idf[idx] if len(idx) else tf
-        x = sp.csr_matrix((data, idx, indptr), shape=(len(rows), len(self.terms)))
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.diags(1.0 / norms).astype(np.float32) @ x
+        return _l2_rows(sp.csr_matrix((data, idx, indptr), shape=(len(rows), len(self.terms))))
 
     def features_of_terms(self, term_lists: Iterable[Sequence[str]]) -> sp.csr_matrix:
         """TF-IDF rows (sublinear tf, L2) of texts given as lists of terms; unknown terms are skipped."""
@@ -129,9 +133,7 @@ class LearnedModel:
                           shape=(counts.shape[0], len(self.terms)))
         x.sum_duplicates()
         x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return (sp.diags(1.0 / norms).astype(np.float32) @ x).tocsr()
+        return _l2_rows(x)
 
     def embed(self, features: sp.csr_matrix) -> np.ndarray:
         """Unit vectors of TF-IDF rows (a row with no known word stays 0)."""

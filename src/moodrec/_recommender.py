@@ -718,10 +718,7 @@ class Recommender(BaseEstimator):
         q = plan.learned
         if q is None:
             return self._rank(plan, k, allowed, exclude_rows)
-        ex = np.fromiter(exclude_rows, np.int64)
-        if len(ex):
-            allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
-            allowed[ex] = False
+        allowed = self._without(allowed, exclude_rows)
         n = self.n_songs_
         depth = max(k, _RERANK_DEPTH if n <= _WIDE_LIMIT else _RERANK_DEPTH_LARGE)
         ids, scores = self._rank(plan, depth, allowed)
@@ -744,9 +741,7 @@ class Recommender(BaseEstimator):
         overall = scores if allowed is None else self._rank(plan, 1)[1]
         best = float(overall.max()) if len(overall) else 0.0
         engine_part = scores / best if best > 0 else np.zeros(len(ids))
-        w = float(self.learned_weight)
-        learned_part = w * (cand_sims.astype(np.float64) - _LEARNED_FLOOR)
-        final = (engine_part + learned_part) / (1.0 + w)
+        learned_part, final = self._blend(engine_part, cand_sims)
         keep = final > 0
         ids, final = ids[keep], final[keep]
         engine_part, learned_part = engine_part[keep], learned_part[keep]
@@ -755,6 +750,12 @@ class Recommender(BaseEstimator):
         for r in rows.tolist():
             plan.parts[r] = (float(engine_part[where[r]]), float(learned_part[where[r]]))
         return rows, top
+
+    def _blend(self, engine_part: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The learned part of each score and the final scores (see ``_ranked``)."""
+        w = float(self.learned_weight)
+        learned_part = w * (np.asarray(sims, dtype=np.float64) - _LEARNED_FLOOR)
+        return learned_part, (engine_part + learned_part) / (1.0 + w)
 
     def _associated(self, tokens: Sequence[Token], negated: Sequence[bool], in_cue: np.ndarray, ctx: float,
                     corrections: dict[str, str], translations: Sequence[tuple[int, int, tuple[str, ...]]],
@@ -1000,12 +1001,17 @@ class Recommender(BaseEstimator):
                 factor = np.where(masks[g][rows], factor * (1.0 - _GENRE_PENALTY), factor)
         return factor
 
-    def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
-              exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def _without(self, allowed: np.ndarray | None, exclude_rows: Iterable[int]) -> np.ndarray | None:
+        """``allowed`` (None: every song) with ``exclude_rows`` ruled out, as a new mask."""
         ex = np.fromiter(exclude_rows, np.int64)
         if len(ex):
             allowed = np.ones(self.n_songs_, bool) if allowed is None else allowed.copy()
             allowed[ex] = False
+        return allowed
+
+    def _rank(self, plan: QueryPlan, k: int, allowed: np.ndarray | None = None,
+              exclude_rows: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        allowed = self._without(allowed, exclude_rows)
         if len(plan.terms) == 0:
             ids, scores = self._mood_only(plan, k, allowed)
         else:
@@ -1239,20 +1245,25 @@ class Recommender(BaseEstimator):
         (distinct; 0 where absent), found for all rows in one pass."""
         m = self.matrix_
         out = np.zeros((len(rows), len(terms)), np.float64)
-        starts = m.indptr[rows].astype(np.int64)
-        lengths = m.indptr[rows + 1] - starts
-        n = int(lengths.sum())
-        if n == 0 or len(terms) == 0:
+        owner, flat = self._entries(rows)
+        if len(flat) == 0 or len(terms) == 0:
             return out
         order = np.argsort(terms)
         ordered = terms[order]
-        ends = np.cumsum(lengths)
-        flat = np.arange(n, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
         cols = m.indices[flat]
         pos = np.minimum(np.searchsorted(ordered, cols), len(terms) - 1)
         hit = ordered[pos] == cols
-        out[np.repeat(np.arange(len(rows)), lengths)[hit], order[pos[hit]]] = m.data[flat[hit]]
+        out[owner[hit], order[pos[hit]]] = m.data[flat[hit]]
         return out
+
+    def _entries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every stored entry of ``rows`` in ``matrix_``: its place in ``rows``
+        and its position in ``matrix_.indices`` / ``.data``, row after row."""
+        starts = self.matrix_.indptr[rows].astype(np.int64)
+        lengths = (self.matrix_.indptr[rows + 1] - starts).astype(np.int64)
+        ends = np.cumsum(lengths)
+        flat = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        return np.repeat(np.arange(len(rows)), lengths), flat
 
     def _explain_rows(self, plan: QueryPlan, rows: np.ndarray) -> list[tuple[Reason, ...]]:
         """The reasons of each of ``rows``, their weights looked up together."""
@@ -1287,11 +1298,7 @@ class Recommender(BaseEstimator):
         model = self.learned_
         assert model is not None
         m = self.matrix_
-        starts = m.indptr[rows].astype(np.int64)
-        lengths = (m.indptr[rows + 1] - starts).astype(np.int64)
-        ends = np.cumsum(lengths)
-        flat = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
-        owner = np.repeat(np.arange(len(rows)), lengths)
+        owner, flat = self._entries(rows)
         cols = m.indices[flat]
         words = self._learned_columns()[cols]
         known = words >= 0
@@ -1524,11 +1531,10 @@ class Recommender(BaseEstimator):
         if plan.learned is not None:
             # as ``_ranked`` scores it: against the catalog's best engine score
             best = self._rank(plan, 1)[1]
-            engine = score / float(best[0]) if len(best) and best[0] > 0 else 0.0
-            w = float(self.learned_weight)
-            learned = w * (float(np.asarray(self.song_vectors_[row], dtype=np.float32) @ plan.learned) - _LEARNED_FLOOR)
-            score = (engine + learned) / (1.0 + w)
-            plan.parts[row] = (engine, learned)
+            engine = np.array([score / float(best[0]) if len(best) and best[0] > 0 else 0.0])
+            learned, final = self._blend(engine, np.asarray(self.song_vectors_[row], dtype=np.float32) @ plan.learned)
+            score = float(final[0])
+            plan.parts[row] = (float(engine[0]), float(learned[0]))
         if score <= 0:
             return 0.0, 0
         # the first k: what recommend(query, k) ranks the learned similarity
