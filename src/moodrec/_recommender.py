@@ -1532,7 +1532,7 @@ class Recommender(BaseEstimator):
             # as ``_ranked`` scores it: against the catalog's best engine score
             best = self._rank(plan, 1)[1]
             engine = np.array([score / float(best[0]) if len(best) and best[0] > 0 else 0.0])
-            learned, final = self._blend(engine, np.asarray(self.song_vectors_[row], dtype=np.float32) @ plan.learned)
+            learned, final = self._blend(engine, np.asarray(self.song_vectors_[row : row + 1], dtype=np.float32) @ plan.learned)
             score = float(final[0])
             plan.parts[row] = (float(engine[0]), float(learned[0]))
         if score <= 0:
