@@ -102,7 +102,24 @@ def test_blend_follows_the_documented_formula(toy_rec):
         row = toy_rec.song_ids_.index(m.song_id)
         e = dict(zip(engine_only[0].tolist(), engine_only[1].tolist())).get(row, 0.0) / best
         s = float(np.asarray(toy_rec.song_vectors_[row], np.float32) @ plan.learned)
-        assert m.score == pytest.approx((e + s - engine._LEARNED_FLOOR) / 2, abs=1e-6)
+        w = 2 / 4  # two words ("by" and "the" are stop words), learned_weight 1 for four
+        assert m.score == pytest.approx((e + w * (s - engine._LEARNED_FLOOR)) / (1 + w), abs=1e-6)
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("harbor", 1), ("harbor seagull", 2), ("harbor harbor seagull", 2), ("the harbor", 1),
+    ("a seagull over the harbor by the chalet with a sled", 5), ("지하철에서", 1), ("외로운 밤", 2),
+])
+def test_learned_weight_grows_with_the_querys_words(toy_model, monkeypatch, query, words):
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    for lw in (1.0, 2.0):
+        rec = moodrec.Recommender(learned_weight=lw, **ENGINE_ONLY_WORDS).fit(CATALOG)
+        plan = rec.analyze(query)
+        if plan.learned is None:  # no word the toy model knows: not in use at all
+            assert plan.learned_weight == 0.0
+        else:
+            assert plan.learned_weight == pytest.approx(lw * words / 4)
+    assert rec.analyze("harbor").learned_weight == pytest.approx(0.5)
 
 
 def test_explain_agrees_with_recommend(toy_rec):
@@ -179,9 +196,13 @@ def test_training_needs_queries():
         train([{"blurb": "a song", "queries": []}], Analyzer(), dim=4, epochs=1)
 
 
-@pytest.mark.parametrize("query", ["missing someone", "she tells me about her dates and I just nod along",
-                                   "my boyfriend moved abroad and we ended it at the airport", "외로운 밤"])
-def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query):
+@pytest.mark.parametrize(("query", "words"), [
+    ("missing someone", 2),
+    ("she tells me about her dates and I just nod along", 4),  # tells, dates, nod, along
+    ("my boyfriend moved abroad and we ended it at the airport", 5),
+    ("외로운 밤", 2),
+])
+def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query, words):
     """The engine's best 20 (every other song when it finds fewer, if close
     enough in meaning), each scored by the formula, computed song by song."""
     songs = moodrec.load_songs()
@@ -197,7 +218,9 @@ def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query):
     cand = e > 0
     if len(found) < engine._RERANK_DEPTH:
         cand |= s > engine._LEARNED_FLOOR
-    final = np.where(cand, (e / best + s - engine._LEARNED_FLOOR) / 2.0, -np.inf)
+    w = rec.analyze(query).learned_weight
+    assert w == pytest.approx(words / 4)  # its words, stop words aside
+    final = np.where(cand, (e / best + w * (s - engine._LEARNED_FLOOR)) / (1.0 + w), -np.inf)
     order = [i for i in np.lexsort((np.arange(n), -np.round(final, 9))) if final[i] > 0]
     got = rec.recommend(query, k=5)
     assert got.song_ids == [rec.song_ids_[i] for i in order[:5]]
