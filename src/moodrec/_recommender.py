@@ -1323,24 +1323,31 @@ class Recommender(BaseEstimator):
         owner, flat = self._entries(rows)
         cols = m.indices[flat]
         words = self._learned_columns()[cols]
-        known = words >= 0
-        owner, cols, words = owner[known], cols[known], words[known]
-        contrib = m.data[flat[known]] * (model.vectors[words] @ q)
+        shown = words >= 0
+        owner, cols, words = owner[shown], cols[shown], words[shown]
+        contrib = m.data[flat[shown]] * (model.vectors[words] @ q)
+        keep = contrib > 0
+        owner, cols, words, contrib = owner[keep], cols[keep], words[keep], contrib[keep]
+        order = np.lexsort((cols, -contrib, owner))
+        owner, words = owner[order], words[order]
+        # each row's first n: its entries sit together, best first
+        first = np.searchsorted(owner, owner)
+        top = np.arange(len(owner)) - first < n
         out: list[list[str]] = [[] for _ in range(len(rows))]
-        for i in np.lexsort((cols, -contrib, owner)).tolist():
-            row_words = out[owner[i]]
-            t = model.terms[words[i]]
-            # two letters are a name's part more often than a word ("ji")
-            if len(row_words) < n and contrib[i] > 0 and (len(t) > 2 or not t.isascii()):
-                row_words.append(model.display.get(t, t))
+        for r, j in zip(owner[top].tolist(), words[top].tolist()):
+            t = model.terms[j]
+            out[r].append(model.display.get(t, t))
         return [tuple(w) for w in out]
 
     def _learned_columns(self) -> np.ndarray:
-        """Each index term's row in the learned model (-1 where it has none), built once."""
+        """Each index term's row in the learned model, built once: -1 where it
+        has none, or where it is two ASCII letters (a name's part more often
+        than a word: "ji"), never shown as a reason."""
         def build() -> np.ndarray:
             assert self.learned_ is not None
             vocab = self.learned_.vocabulary
-            return np.array([vocab.get(t, -1) for t in self.terms_], dtype=np.int64)
+            return np.array([vocab.get(t, -1) if len(t) > 2 or not t.isascii() else -1 for t in self.terms_],
+                            dtype=np.int64)
         return self._lazy("_columns_cache", build)
 
     def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
