@@ -201,22 +201,27 @@ def test_training_needs_queries():
     ("she tells me about her dates and I just nod along", 4),  # tells, dates, nod, along
     ("my boyfriend moved abroad and we ended it at the airport", 5),
     ("외로운 밤", 2),
+    # nine words: a window of 45
+    ("after the funeral I sat in my grandmother's empty kitchen and could not stop thinking about her hands", 9),
 ])
 def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query, words):
-    """The engine's best 20 (every other song when it finds fewer, if close
-    enough in meaning), each scored by the formula, computed song by song."""
+    """The engine's best 20, or 5 per word past four (every other song when
+    it finds fewer, if close enough in meaning), each scored by the formula,
+    computed song by song."""
     songs = moodrec.load_songs()
     rec = moodrec.Recommender().fit(songs)
     engine_alone = moodrec.Recommender(learned_weight=0.0).fit(songs)
     n = rec.n_songs_
     e = np.zeros(n)
-    found = engine_alone.recommend(query, k=engine._RERANK_DEPTH)
+    # the window: 20, or 5 per word past four
+    window = max(engine._RERANK_DEPTH, 5 * words)
+    found = engine_alone.recommend(query, k=window)
     for m in found:
         e[rec.row_of_[m.song_id]] = m.score
     best = engine_alone.recommend(query, k=1)[0].score
     s = np.asarray(rec.song_vectors_, np.float32) @ rec.analyze(query).learned
     cand = e > 0
-    if len(found) < engine._RERANK_DEPTH:
+    if len(found) < window:
         cand |= s > engine._LEARNED_FLOOR
     w = rec.analyze(query).learned_weight
     assert w == pytest.approx(words / 4)  # its words, stop words aside
@@ -253,7 +258,8 @@ def test_filters_never_reorder_the_songs_they_let_through():
 
 def test_the_first_songs_do_not_depend_on_k():
     rec = moodrec.Recommender().fit(moodrec.load_songs())
-    for q in ["missing someone", "my boyfriend moved abroad and we ended it at the airport", "hartache"]:
+    for q in ["missing someone", "my boyfriend moved abroad and we ended it at the airport", "hartache",
+              "after the funeral I sat in my grandmother's empty kitchen and could not stop thinking about her hands"]:
         five, ten = rec.recommend(q, k=5), rec.recommend(q, k=10)
         assert five.song_ids == ten.song_ids[:5] and [m.score for m in five] == [m.score for m in ten][:5]
 
