@@ -274,3 +274,15 @@ def test_the_learned_reason_takes_its_place_by_share():
             # notes on how the query was read come first, as without the learned similarity
             notes = [r for r in m.reasons if r.kind == "spelling" and r.share == 0]
             assert m.reasons[:len(notes)] == tuple(notes), kinds
+
+
+def test_the_learned_reason_never_names_the_songs_own_artist(toy_model, monkeypatch):
+    monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
+    catalog = pd.DataFrame({"song_id": ["a", "b"], "title": ["Blue", "Deep"], "artist": ["Ocean Waves", "Sailor"],
+                            "blurb": ["Ocean Waves sing about sailing the ocean while the waves roll in.",
+                                      "A song about sailing the ocean while the waves roll in."]})
+    rec = moodrec.Recommender(**ENGINE_ONLY_WORDS).fit(catalog)
+    words = {m.song_id: next(r.words for r in m.reasons if r.kind == "learned")
+             for m in rec.recommend("harbor seagull", k=2)}
+    assert words["a"] and not {"ocean", "waves", "wave"} & set(words["a"])
+    assert {"ocean", "waves", "wave"} & set(words["b"])  # the same words, from a song not by them

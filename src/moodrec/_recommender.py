@@ -1342,6 +1342,14 @@ class Recommender(BaseEstimator):
         contrib = m.data[flat[shown]] * (model.vectors[words] @ q)
         keep = contrib > 0
         owner, cols, words, contrib = owner[keep], cols[keep], words[keep], contrib[keep]
+        # never a part of the song's own artist's name ("shin" of Park Hyo-shin)
+        artists = self._store.columns["artist"]
+        a = self.analyzer_
+        own = {(i, t) for i, r in enumerate(rows.tolist()) for w in a.raw_words(str(artists[r] or ""))
+               for t in a.word_terms(w)}
+        if own:
+            named = np.array([(i, model.terms[j]) in own for i, j in zip(owner.tolist(), words.tolist())], dtype=bool)
+            owner, cols, words, contrib = owner[~named], cols[~named], words[~named], contrib[~named]
         order = np.lexsort((cols, -contrib, owner))
         owner, words = owner[order], words[order]
         # each row's first n: its entries sit together, best first
