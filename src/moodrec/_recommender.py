@@ -1344,12 +1344,12 @@ class Recommender(BaseEstimator):
         owner, cols, words, contrib = owner[keep], cols[keep], words[keep], contrib[keep]
         # never a part of the song's own artist's name ("shin" of Park Hyo-shin)
         artists = self._store.columns["artist"]
-        a = self.analyzer_
-        own = {(i, t) for i, r in enumerate(rows.tolist()) for w in a.raw_words(str(artists[r] or ""))
-               for t in a.word_terms(w)}
+        a, vocab = self.analyzer_, model.vocabulary
+        own = [i * len(model) + vocab[t] for i, r in enumerate(rows.tolist())
+               for w in a.raw_words(str(artists[r] or "")) for t in a.word_terms(w) if t in vocab]
         if own:
-            named = np.array([(i, model.terms[j]) in own for i, j in zip(owner.tolist(), words.tolist())], dtype=bool)
-            owner, cols, words, contrib = owner[~named], cols[~named], words[~named], contrib[~named]
+            mine = ~np.isin(owner * len(model) + words, own)
+            owner, cols, words, contrib = owner[mine], cols[mine], words[mine], contrib[mine]
         order = np.lexsort((cols, -contrib, owner))
         owner, words = owner[order], words[order]
         # each row's first n: its entries sit together, best first
