@@ -286,3 +286,25 @@ def test_the_learned_reason_never_names_the_songs_own_artist(toy_model, monkeypa
              for m in rec.recommend("harbor seagull", k=2)}
     assert words["a"] and not {"ocean", "waves", "wave"} & set(words["a"])
     assert {"ocean", "waves", "wave"} & set(words["b"])  # the same words, from a song not by them
+
+
+def test_a_korean_particle_never_changes_the_learned_query():
+    # the shipped model knows 이별 and (from example queries) 이별을 as well:
+    # the word with its particle must still read as the bare word
+    from moodrec._learned import query_terms
+
+    model = shipped()
+    analyzer = Analyzer()
+    assert "이별을" in model.vocabulary and "이별" in model.vocabulary
+    for with_particle, bare in [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑")]:
+        a = query_terms(analyzer.tokens(with_particle), model.vocabulary, analyzer)
+        b = query_terms(analyzer.tokens(bare), model.vocabulary, analyzer)
+        assert a == b, (with_particle, a, b)
+        assert np.array_equal(model.embed_terms(a), model.embed_terms(b))
+    # without the vocabulary (as in training) every term of the word is read
+    assert query_terms(analyzer.tokens("이별을")) == ["이별을", "이별"]
+    # a stem the model does not know leaves the word as it is
+    assert query_terms(analyzer.tokens("이별을"), {"이별을"}, analyzer) == ["이별을", "이별"]
+    # English words are never touched
+    assert query_terms(analyzer.tokens("crying alone"), model.vocabulary, analyzer) == \
+        query_terms(analyzer.tokens("crying alone"))

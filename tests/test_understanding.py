@@ -305,12 +305,16 @@ def test_a_song_does_not_match_what_its_blurb_says_it_is_not() -> None:
         "blurb": ["A warm, glowing love song, sung with a smile rather than tears. There is no heartbreak here.",
                   "A goodbye sung through tears after the heartbreak of a breakup."],
     })
-    # the words it is indexed by: the learned similarity set aside (it may still
-    # find a love song near "heartbreak" in meaning, far below)
-    rec = Recommender(learned_weight=0.0).fit(songs)
+    # the words it is indexed by: the learned similarity and the associations
+    # set aside (they may still find a love song near "tears" in meaning, far
+    # below: happy tears go with "warm")
+    rec = Recommender(learned_weight=0.0, association_weight=0.0).fit(songs)
     assert [m.title for m in rec.recommend("tears", k=2)] == ["Goodbye"]
     assert [m.title for m in rec.recommend("heartbreak", k=2)] == ["Goodbye"]
     assert rec.recommend("smile", k=2)[0].title == "Glow"
+    # with associations, Glow is never matched by the word its blurb rules out
+    for m in Recommender(learned_weight=0.0).fit(songs).recommend("tears", k=2)[1:]:
+        assert 'mentions "tears"' not in m.why and m.score < 0.1
     blended = Recommender().fit(songs)
     for q in ["tears", "heartbreak"]:
         got = blended.recommend(q, k=2)

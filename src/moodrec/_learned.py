@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -58,10 +58,31 @@ def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matr
     return counts.tocsr(), terms
 
 
-def query_terms(tokens: Iterable[Any]) -> list[str]:
+def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
+                analyzer: Analyzer | None = None) -> list[str]:
     """A query's terms as the model reads them: of its tokens (informal
-    spellings written out, misspellings as corrected), stop words left out."""
-    return [t for tok in tokens for t in tok.terms]
+    spellings written out, misspellings as corrected), stop words left out.
+
+    With the model's vocabulary (``known``) and the ``analyzer``, a Korean
+    word read with its particle split off (이별을: 이별을 and 이별) stands for
+    its stem alone, split as far as the analyser goes while the model knows
+    the shorter form, so that a particle never changes what the query means:
+    이별을 and 이별 give the same terms.
+    """
+    out: list[str] = []
+    for tok in tokens:
+        terms = tok.terms
+        if known is not None and analyzer is not None and tok.hangul and len(terms) > 1 and terms[-1] in known:
+            stem = terms[-1]
+            while True:
+                shorter = analyzer.word_terms(stem)
+                if len(shorter) > 1 and shorter[-1] != stem and shorter[-1] in known:
+                    stem = shorter[-1]
+                else:
+                    break
+            terms = (stem,)
+        out.extend(terms)
+    return out
 
 
 def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
