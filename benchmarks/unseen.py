@@ -11,7 +11,7 @@ split in five folds by a hash of their id.  For each fold, the word
 associations and the learned similarity are learned from the other four folds
 only (as ``scripts/build_associations.py`` and ``scripts/train_learned.py`` do
 from all of them), the fold's songs
-become the catalog (about 840 songs no part of moodrec was built on), and each
+become the catalog (about 1,000 songs no part of moodrec was built on), and each
 of their queries is asked: the song it was written for should come first.
 
 The table gives MRR@10 and the share of queries whose song is in the top 1
