@@ -76,7 +76,7 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
             stem = terms[-1]
             while True:
                 shorter = analyzer.word_terms(stem)
-                if len(shorter) > 1 and shorter[-1] != stem and shorter[-1] in known:
+                if len(shorter) > 1 and len(shorter[-1]) < len(stem) and shorter[-1] in known:
                     stem = shorter[-1]
                 else:
                     break
