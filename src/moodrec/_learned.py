@@ -68,6 +68,11 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
     its stem alone, split as far as the analyser goes while the model knows
     the shorter form, so that a particle never changes what the query means:
     이별을 and 이별 give the same terms.
+
+    >>> from moodrec._text import Analyzer
+    >>> a, model = Analyzer(), shipped()
+    >>> query_terms(a.tokens("이별을")), query_terms(a.tokens("이별을"), model.vocabulary, a)
+    (['이별을', '이별'], ['이별'])
     """
     out: list[str] = []
     for tok in tokens:
