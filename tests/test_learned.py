@@ -289,22 +289,36 @@ def test_the_learned_reason_never_names_the_songs_own_artist(toy_model, monkeypa
 
 
 def test_a_korean_particle_never_changes_the_learned_query():
-    # the shipped model knows 이별 and (from example queries) 이별을 as well:
-    # the word with its particle must still read as the bare word
+    # a word with its particle (이별을) stands for the bare word (이별) when
+    # the model knows the bare word, even if it knows the whole form too
     from moodrec._learned import query_terms
 
-    model = shipped()
     analyzer = Analyzer()
-    assert "이별을" in model.vocabulary and "이별" in model.vocabulary
-    for with_particle, bare in [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑")]:
-        a = query_terms(analyzer.tokens(with_particle), model.vocabulary, analyzer)
-        b = query_terms(analyzer.tokens(bare), model.vocabulary, analyzer)
-        assert a == b, (with_particle, a, b)
+    both = {"이별을", "이별", "외로움을", "외로움", "느껴"}
+    model = shipped()
+    pairs = [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑")]
+    for with_particle, bare in pairs:
+        for known in (both, model.vocabulary) if with_particle != "짝사랑을" else (model.vocabulary,):
+            a = query_terms(analyzer.tokens(with_particle), known, analyzer)
+            b = query_terms(analyzer.tokens(bare), known, analyzer)
+            assert a == b, (with_particle, a, b)
         assert np.array_equal(model.embed_terms(a), model.embed_terms(b))
-    # without the vocabulary (as in training) every term of the word is read
+    assert query_terms(analyzer.tokens("이별을"), both, analyzer) == ["이별"]
+    # without a vocabulary every term of the word is read
     assert query_terms(analyzer.tokens("이별을")) == ["이별을", "이별"]
     # a stem the model does not know leaves the word as it is
     assert query_terms(analyzer.tokens("이별을"), {"이별을"}, analyzer) == ["이별을", "이별"]
     # English words are never touched
     assert query_terms(analyzer.tokens("crying alone"), model.vocabulary, analyzer) == \
         query_terms(analyzer.tokens("crying alone"))
+
+
+def test_training_reads_a_korean_particle_as_queries_are_read():
+    # 이별을 is in two example queries, 이별 (its stem) in three: training reads
+    # 이별을 as 이별, as a query is read, so no vector is spent on the whole form
+    examples = [{"blurb": "a farewell at the station", "queries": ["이별을 했어", "이별 노래"]},
+                {"blurb": "parting on a rainy night", "queries": ["이별을 견디는 밤", "비 오는 밤"]}]
+    model = train(examples, Analyzer(), dim=4, epochs=1)
+    assert "이별" in model.vocabulary and "밤" in model.vocabulary
+    assert "이별을" not in model.vocabulary
+    assert model.info["reading_version"] >= 2

@@ -48,6 +48,9 @@ def test_misspellings_are_read_as_known_words(bundled: Recommender, typed: str, 
 def test_real_words_are_not_corrected(bundled: Recommender) -> None:
     plan = bundled.analyze("I'm completely shattered, what the hell")
     assert "shattered" not in plan.corrections and "hell" not in plan.corrections
+    # real words no blurb uses, close to one that a blurb does ("bail", "bawl")
+    plan = bundled.analyze("I want to bail on this metropolis, my cousin keeps meddling")
+    assert plan.corrections == {}
 
 
 # ------------------------------------------------------------------ long sentences

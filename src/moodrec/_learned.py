@@ -42,6 +42,10 @@ SCALE = 10.0
 EPOCHS = 10
 #: a word must appear in this many example texts (queries and blurbs) to get a vector
 MIN_TEXTS = 2
+#: how training reads the examples; a model trained by an earlier reading is
+#: stale (``scripts/train_learned.py --check``).  2: a Korean word's particle
+#: is split off in training as it is in a query (``query_terms``).
+READING_VERSION = 2
 
 
 def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matrix, list[str]]:
@@ -65,9 +69,10 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
 
     With the model's vocabulary (``known``) and the ``analyzer``, a Korean
     word read with its particle split off (이별을: 이별을 and 이별) stands for
-    its stem alone, split as far as the analyser goes while the model knows
-    the shorter form, so that a particle never changes what the query means:
-    이별을 and 이별 give the same terms.
+    its stem alone: the shortest the model knows of the stems the analyser
+    splits off one after another, so that a particle never changes what the
+    query means (이별을 and 이별 give the same terms).  Training reads the
+    example queries the same way.
 
     >>> from moodrec._text import Analyzer
     >>> a, model = Analyzer(), shipped()
@@ -77,15 +82,20 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
     out: list[str] = []
     for tok in tokens:
         terms = tok.terms
-        if known is not None and analyzer is not None and tok.hangul and len(terms) > 1 and terms[-1] in known:
-            stem = terms[-1]
+        if known is not None and analyzer is not None and tok.hangul and len(terms) > 1:
+            # the shortest stem the model knows, of those the analyser splits
+            # off one after another (each shorter than the last)
+            stem, best = terms[-1], None
             while True:
+                if stem in known:
+                    best = stem
                 shorter = analyzer.word_terms(stem)
-                if len(shorter) > 1 and len(shorter[-1]) < len(stem) and shorter[-1] in known:
+                if len(shorter) > 1 and len(shorter[-1]) < len(stem):
                     stem = shorter[-1]
                 else:
                     break
-            terms = (stem,)
+            if best is not None:
+                terms = (best,)
         out.extend(terms)
     return out
 
@@ -213,9 +223,8 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     """
     blurbs = [str(e["blurb"]) for e in examples]
     counts, count_terms = blurb_counts(blurbs, analyzer)
-    queries = [[query_terms(analyzer.tokens(str(q))) for q in e["queries"]] for e in examples]
-    owner = np.array([i for i, qs in enumerate(queries) for _ in qs], dtype=np.int64)
-    flat_queries = [ts for qs in queries for ts in qs]
+    tokens = [[analyzer.tokens(str(q)) for q in e["queries"]] for e in examples]
+    owner = np.array([i for i, qs in enumerate(tokens) for _ in qs], dtype=np.int64)
     if len(owner) == 0:
         raise ValueError("no example queries to learn from")
 
@@ -223,9 +232,19 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     # only type, or only curators write, still gets a vector
     binary = counts.copy()
     binary.data[:] = 1
-    df = Counter(dict(zip(count_terms, np.asarray(binary.sum(axis=0)).ravel().tolist())))
-    for ts in flat_queries:
-        df.update(set(ts))
+    blurb_df = Counter(dict(zip(count_terms, np.asarray(binary.sum(axis=0)).ravel().tolist())))
+
+    def read(known: Container[str] | None) -> tuple[list[list[str]], Counter[str]]:
+        flat = [query_terms(ts, known, analyzer) for qs in tokens for ts in qs]
+        df = Counter(blurb_df)
+        for ts in flat:
+            df.update(set(ts))
+        return flat, df
+
+    # queries are read as at query time: with the vocabulary a first reading
+    # gives, a Korean word stands for its stem alone when that is a word too
+    _, df = read(None)
+    flat_queries, df = read({t for t, n in df.items() if n >= MIN_TEXTS})
     n_texts = len(blurbs) + len(flat_queries)
     terms = sorted(t for t, n in df.items() if n >= MIN_TEXTS and t)
     idf = np.array([np.log((1 + n_texts) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float32)
@@ -276,5 +295,5 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
             log(f"epoch {epoch + 1}/{epochs}: loss {loss / len(owner):.3f}")
     model = LearnedModel(terms, idf, w, display)
     model.info = {"examples": len(examples), "queries": len(owner), "dim": dim, "epochs": epochs,
-                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS}
+                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "reading_version": READING_VERSION}
     return model
