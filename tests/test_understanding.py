@@ -128,6 +128,17 @@ def test_explanation_names_the_spelling_and_the_feeling(bundled: Recommender) ->
     assert '"hartache" read as "heartache"' in m.why
 
 
+def test_words_side_by_side_are_named_as_typed(bundled: Recommender) -> None:
+    # the pair is matched by stems (miss, someon) but said in the query's words
+    pairs = [r.label for m in bundled.recommend("missing someone", k=10) for r in m.reasons
+             if "side by side" in r.label]
+    assert pairs and all('"missing someone"' in label for label in pairs)
+    # a misspelt word of the pair is said as it was read
+    pairs = [r.label for m in bundled.recommend("lonley nite", k=10) for r in m.reasons
+             if "side by side" in r.label]
+    assert pairs and all('"lonely night"' in label for label in pairs)
+
+
 # ------------------------------------------------------------------ sound-alike spellings
 @pytest.mark.parametrize(("typed", "meant"), [("motivashun", "motivation"), ("fone", "phone"), ("skool", "school")])
 def test_sound_alike_spellings_are_read_as_the_word(bundled: Recommender, typed: str, meant: str) -> None:

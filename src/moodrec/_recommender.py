@@ -27,7 +27,7 @@ import numbers
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -1398,12 +1398,25 @@ class Recommender(BaseEstimator):
         if plan.pairs and self.proximity > 0:
             share = self._pair_share(plan, row)
             if share > 0:
-                together = ", ".join(f'"{x} {y}"' for x, y in plan.pairs)
+                said = self._said(plan.query)
+                together = ", ".join(f'"{said(x)} {said(y)}"' for x, y in plan.pairs)
                 reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
         if factor < 0.9:
             mood = "bright" if plan.valence > 0 else "sad"
             reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
         return tuple(reasons)
+
+    def _said(self, query: str) -> Callable[[str], str]:
+        """How to say a term of ``query`` in an explanation: as the query
+        typed it ("missing", not the stem "miss"), else as curators write it."""
+        typed: dict[str, str] = {}
+        for tok in self.analyzer_.tokens(query[:MAX_QUERY_CHARS]):
+            if tok.terms and not tok.stop:
+                typed.setdefault(tok.terms[-1], tok.surface)
+
+        def say(term: str) -> str:
+            return typed.get(term) or self.lexicon_.display.get(term) or self.associations_.display.get(term, term)
+        return say
 
     def _display(self, term: int) -> str:
         t = self.terms_[term]
