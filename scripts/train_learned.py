@@ -6,9 +6,9 @@
 The model (``moodrec._learned``) is trained on ``data/examples.jsonl``: our
 own invented songs, each with a blurb and the queries a listener would type
 for it.  It depends on the examples, on moodrec's analyser (its stems and
-its word lists) and on how training reads the examples, so the shipped model
-records the examples' SHA-256, the analyser's version, its word lists'
-SHA-256 and the reading's version; ``--check`` (run by the tests) says when
+its word lists) and on how it is trained, so the shipped model records the
+examples' SHA-256, the analyser's version, its word lists' SHA-256 and the
+training's version; ``--check`` (run by the tests) says when
 a retrain is due.  Training is plain
 numpy with a fixed seed; floating-point sums may differ in the last bits
 between machines, so the check compares what the model was trained on, not
@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--check", action="store_true", help="only check that the shipped model is up to date")
     args = p.parse_args(argv)
-    from moodrec._learned import READING_VERSION, shipped, train
+    from moodrec._learned import TRAINING_VERSION, shipped, train
     from moodrec._text import ANALYZER_VERSION, Analyzer
 
     want = {"examples_sha256": examples_sha256(), "analyzer_version": ANALYZER_VERSION,
-            "analyzer_data_sha256": analyzer_data_sha256(), "reading_version": READING_VERSION}
+            "analyzer_data_sha256": analyzer_data_sha256(), "training_version": TRAINING_VERSION}
     if args.check:
         have = shipped().info if MODEL.exists() else {}
         stale = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}

@@ -321,4 +321,4 @@ def test_training_reads_a_korean_particle_as_queries_are_read():
     model = train(examples, Analyzer(), dim=4, epochs=1)
     assert "이별" in model.vocabulary and "밤" in model.vocabulary
     assert "이별을" not in model.vocabulary
-    assert model.info["reading_version"] >= 2
+    assert model.info["training_version"] >= 2

@@ -42,10 +42,11 @@ SCALE = 10.0
 EPOCHS = 10
 #: a word must appear in this many example texts (queries and blurbs) to get a vector
 MIN_TEXTS = 2
-#: how training reads the examples; a model trained by an earlier reading is
-#: stale (``scripts/train_learned.py --check``).  2: a Korean word's particle
-#: is split off in training as it is in a query (``query_terms``).
-READING_VERSION = 2
+#: how the model is trained; a model trained an earlier way is stale
+#: (``scripts/train_learned.py --check``).  2: a Korean word's particle
+#: is split off in training as it is in a query (``query_terms``); 3: the
+#: step size falls to 0 over training.
+TRAINING_VERSION = 3
 
 
 def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matrix, list[str]]:
@@ -218,8 +219,9 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     """Train word vectors on examples (each with a ``blurb`` and ``queries``).
 
     Every example query scores every example blurb (cosine x ``scale``) and
-    the cross-entropy of its own blurb is minimised with Adam; deterministic
-    for a given seed on a given machine.
+    the cross-entropy of its own blurb is minimised with Adam, its step size
+    falling linearly from ``lr`` to 0; deterministic for a given seed on a
+    given machine.
     """
     blurbs = [str(e["blurb"]) for e in examples]
     counts, count_terms = blurb_counts(blurbs, analyzer)
@@ -266,6 +268,7 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     m1 = np.zeros_like(w)
     m2 = np.zeros_like(w)
     step = 0
+    steps = epochs * -(-len(owner) // batch)
     for epoch in range(epochs):
         order = rng.permutation(len(owner))
         loss = 0.0
@@ -290,10 +293,12 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
             step += 1
             m1 = 0.9 * m1 + 0.1 * grad
             m2 = 0.999 * m2 + 0.001 * grad * grad
-            w -= lr * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
+            # the step size falls linearly to 0 over training (settles the vectors)
+            rate = lr * (1.0 - (step - 1) / steps)
+            w -= rate * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
         if log is not None:
             log(f"epoch {epoch + 1}/{epochs}: loss {loss / len(owner):.3f}")
     model = LearnedModel(terms, idf, w, display)
     model.info = {"examples": len(examples), "queries": len(owner), "dim": dim, "epochs": epochs,
-                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "reading_version": READING_VERSION}
+                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "training_version": TRAINING_VERSION}
     return model
