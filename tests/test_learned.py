@@ -322,3 +322,32 @@ def test_training_reads_a_korean_particle_as_queries_are_read():
     assert "이별" in model.vocabulary and "밤" in model.vocabulary
     assert "이별을" not in model.vocabulary
     assert model.info["training_version"] >= 2
+
+
+def test_pairs_of_neighbouring_words_give_the_model_word_order(monkeypatch):
+    # the same three words in two orders: only pairs tell the queries apart
+    import moodrec._learned as learned
+    from moodrec._learned import query_terms
+
+    monkeypatch.setattr(learned, "MIN_PAIR_TEXTS", 2)
+    bites = ["a postman limps home after the neighbour's hound attacks him",
+             "the mail carrier is bitten on his round and needs stitches"]
+    bitten = ["a hound yelps after a postman in a rage kicks it",
+              "the dog runs off whimpering from the angry mail carrier"]
+    examples = ([{"blurb": b, "queries": ["dog bites man", "the dog bites a man"]} for b in bites]
+                + [{"blurb": b, "queries": ["man bites dog", "a man bites the dog"]} for b in bitten])
+    analyzer = Analyzer()
+    model = train(examples, analyzer, dim=8, epochs=80, batch=4, lr=0.05, seed=0)
+    assert model.reads_pairs and "dog bite" in model.vocabulary
+    counts, terms = learned.blurb_counts([e["blurb"] for e in examples], analyzer)
+    songs = model.embed(model.features_of_counts(counts, terms))
+
+    def best(query: str, pairs: bool = True) -> int:
+        q = model.embed_terms(query_terms(analyzer.tokens(query), model.vocabulary, analyzer, pairs=pairs))
+        return int(np.argmax(songs @ q))
+
+    assert best("dog bites man") in (0, 1)
+    assert best("man bites dog") in (2, 3)
+    # read without its pairs, the model cannot tell the two apart
+    a, b = (query_terms(analyzer.tokens(q), model.vocabulary, analyzer) for q in ("dog bites man", "man bites dog"))
+    assert sorted(a) == sorted(b)

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from ._text import Analyzer
 
-__all__ = ["LearnedModel", "blurb_counts", "query_terms", "train"]
+__all__ = ["LearnedModel", "blurb_counts", "query_terms", "train", "word_pairs"]
 
 #: numbers per word vector
 DIM = 128
@@ -42,11 +42,13 @@ SCALE = 10.0
 EPOCHS = 10
 #: a word must appear in this many example texts (queries and blurbs) to get a vector
 MIN_TEXTS = 2
+#: a pair of neighbouring words (``word_pairs``), in this many example queries
+MIN_PAIR_TEXTS = 20
 #: how the model is trained; a model trained an earlier way is stale
 #: (``scripts/train_learned.py --check``).  2: a Korean word's particle
 #: is split off in training as it is in a query (``query_terms``); 3: the
-#: step size falls to 0 over training.
-TRAINING_VERSION = 3
+#: step size falls to 0 over training; 4: pairs of neighbouring words.
+TRAINING_VERSION = 4
 
 
 def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matrix, list[str]]:
@@ -64,9 +66,14 @@ def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matr
 
 
 def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
-                analyzer: Analyzer | None = None) -> list[str]:
+                analyzer: Analyzer | None = None, pairs: bool = False) -> list[str]:
     """A query's terms as the model reads them: of its tokens (informal
     spellings written out, misspellings as corrected), stop words left out.
+
+    With ``pairs``, each two neighbouring words of a clause (not both stop
+    words) are a term too, "pal nothing" or "got dump", so that the model
+    reads some of a query's word order; with ``known``, only the pairs it
+    knows.
 
     With the model's vocabulary (``known``) and the ``analyzer``, a Korean
     word read with its particle split off (이별을: 이별을 and 이별) stands for
@@ -98,7 +105,22 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
             if best is not None:
                 terms = (best,)
         out.extend(terms)
+    if pairs:
+        out.extend(p for p in word_pairs(tokens) if known is None or p in known)
     return out
+
+
+def word_pairs(tokens: Iterable[Any]) -> list[str]:
+    """Neighbouring words of a clause as "first second" (stems; a stop word
+    as itself), leaving out pairs of two stop words.
+
+    >>> from moodrec._text import Analyzer
+    >>> word_pairs(Analyzer().tokens("a pal and nothing more, not weepy"))
+    ['a pal', 'pal and', 'and nothing', 'nothing more', 'not weepy']
+    """
+    toks = list(tokens)
+    return [f"{a.terms[-1] if a.terms else a.key} {b.terms[-1] if b.terms else b.key}"
+            for a, b in zip(toks, toks[1:]) if a.clause == b.clause and not (a.stop and b.stop)]
 
 
 def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
@@ -134,6 +156,12 @@ class LearnedModel:
         self.vectors = vectors.astype(np.float16).astype(np.float32)
         self.display = dict(display or {})
         self.info = dict(info or {})
+
+    @property
+    def reads_pairs(self) -> bool:
+        """Whether queries are read with pairs of neighbouring words
+        (``query_terms(pairs=True)``): models trained before pairs were not."""
+        return bool(self.info.get("min_pair_texts"))
 
     @property
     def dim(self) -> int:
@@ -237,7 +265,7 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     blurb_df = Counter(dict(zip(count_terms, np.asarray(binary.sum(axis=0)).ravel().tolist())))
 
     def read(known: Container[str] | None) -> tuple[list[list[str]], Counter[str]]:
-        flat = [query_terms(ts, known, analyzer) for qs in tokens for ts in qs]
+        flat = [query_terms(ts, known, analyzer, pairs=True) for qs in tokens for ts in qs]
         df = Counter(blurb_df)
         for ts in flat:
             df.update(set(ts))
@@ -248,7 +276,7 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     _, df = read(None)
     flat_queries, df = read({t for t, n in df.items() if n >= MIN_TEXTS})
     n_texts = len(blurbs) + len(flat_queries)
-    terms = sorted(t for t, n in df.items() if n >= MIN_TEXTS and t)
+    terms = sorted(t for t, n in df.items() if t and n >= (MIN_PAIR_TEXTS if " " in t else MIN_TEXTS))
     idf = np.array([np.log((1 + n_texts) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float32)
     # display forms: the word curators and listeners write most for each term
     forms: dict[str, Counter[str]] = {}
@@ -300,5 +328,6 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
             log(f"epoch {epoch + 1}/{epochs}: loss {loss / len(owner):.3f}")
     model = LearnedModel(terms, idf, w, display)
     model.info = {"examples": len(examples), "queries": len(owner), "dim": dim, "epochs": epochs,
-                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "training_version": TRAINING_VERSION}
+                  "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "min_pair_texts": MIN_PAIR_TEXTS,
+                  "training_version": TRAINING_VERSION}
     return model

@@ -717,7 +717,8 @@ class Recommender(BaseEstimator):
         ``_LEARNED_REF_WORDS``."""
         if self.learned_ is None or self.song_vectors_ is None or not self.learned_weight > 0:
             return None, 0.0
-        q = self.learned_.embed_terms(query_terms(tokens, self.learned_.vocabulary, self.analyzer_))
+        model = self.learned_
+        q = model.embed_terms(query_terms(tokens, model.vocabulary, self.analyzer_, pairs=model.reads_pairs))
         if q is None:
             return None, 0.0
         # words, not terms: a Korean word and its stem are one word
