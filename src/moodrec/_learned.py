@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -44,10 +45,13 @@ EPOCHS = 10
 MIN_TEXTS = 2
 #: a pair of neighbouring words (``word_pairs``), in this many example queries
 MIN_PAIR_TEXTS = 20
+#: in training, the chance that a query's term is left out each time it is read
+WORD_DROPOUT = 0.15
 #: how the model is trained; a model trained an earlier way is stale
 #: (``scripts/train_learned.py --check``).  2: a Korean word's particle
 #: is split off in training as it is in a query (``query_terms``); 3: the
-#: step size falls to 0 over training; 4: pairs of neighbouring words.
+#: step size falls to 0 over training; 4: pairs of neighbouring words, and
+#: words left out of queries at random while training.
 TRAINING_VERSION = 4
 
 
@@ -118,9 +122,25 @@ def word_pairs(tokens: Iterable[Any]) -> list[str]:
     >>> word_pairs(Analyzer().tokens("a pal and nothing more, not weepy"))
     ['a pal', 'pal and', 'and nothing', 'nothing more', 'not weepy']
     """
-    toks = list(tokens)
     return [f"{a.terms[-1] if a.terms else a.key} {b.terms[-1] if b.terms else b.key}"
-            for a, b in zip(toks, toks[1:]) if a.clause == b.clause and not (a.stop and b.stop)]
+            for a, b in pairwise(tokens) if a.clause == b.clause and not (a.stop and b.stop)]
+
+
+def _drop_words(x: sp.csr_matrix, p: float, rng: np.random.Generator) -> sp.csr_matrix:
+    """``x`` with each entry left out with probability ``p``; a row that
+    would lose all its entries keeps its largest."""
+    if not p > 0:
+        return x
+    x = x.copy()
+    keep = rng.random(len(x.data)) >= p
+    kept = np.add.reduceat(np.append(keep, False).astype(np.int64), x.indptr[:-1]) if len(x.data) else None
+    if kept is not None:
+        sizes = np.diff(x.indptr)
+        for r in np.flatnonzero((kept == 0) & (sizes > 0)).tolist():
+            a, b = x.indptr[r], x.indptr[r + 1]
+            keep[a + int(np.argmax(x.data[a:b]))] = True
+    x.data = x.data * keep
+    return x
 
 
 def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
@@ -242,14 +262,16 @@ def shipped() -> LearnedModel:
 
 
 def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int = DIM, epochs: int = EPOCHS,
-          scale: float = SCALE, batch: int = 512, lr: float = 3e-3, seed: int = 0,
-          log: Any = None) -> LearnedModel:
+          scale: float = SCALE, batch: int = 512, lr: float = 3e-3, word_dropout: float = WORD_DROPOUT,
+          seed: int = 0, log: Any = None) -> LearnedModel:
     """Train word vectors on examples (each with a ``blurb`` and ``queries``).
 
     Every example query scores every example blurb (cosine x ``scale``) and
     the cross-entropy of its own blurb is minimised with Adam, its step size
-    falling linearly from ``lr`` to 0; deterministic for a given seed on a
-    given machine.
+    falling linearly from ``lr`` to 0.  Each time a query is read, each of
+    its terms is left out with probability ``word_dropout`` (never all of
+    them), so that no one word has to carry a query.  Deterministic for a
+    given seed on a given machine.
     """
     blurbs = [str(e["blurb"]) for e in examples]
     counts, count_terms = blurb_counts(blurbs, analyzer)
@@ -302,7 +324,7 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
         loss = 0.0
         for start in range(0, len(order), batch):
             idx = order[start:start + batch]
-            xq_b = xq[idx]
+            xq_b = _drop_words(xq[idx], word_dropout, rng)
             q, nq = _unit_rows(np.asarray(xq_b @ w))
             b, nb = _unit_rows(np.asarray(xb @ w))
             logits = scale * (q @ b.T)
@@ -329,5 +351,5 @@ def train(examples: Sequence[Mapping[str, Any]], analyzer: Analyzer, *, dim: int
     model = LearnedModel(terms, idf, w, display)
     model.info = {"examples": len(examples), "queries": len(owner), "dim": dim, "epochs": epochs,
                   "scale": scale, "seed": seed, "min_texts": MIN_TEXTS, "min_pair_texts": MIN_PAIR_TEXTS,
-                  "training_version": TRAINING_VERSION}
+                  "word_dropout": word_dropout, "training_version": TRAINING_VERSION}
     return model
