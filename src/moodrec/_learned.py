@@ -6,7 +6,10 @@ just nod along" is about loving a friend who does not love you back, though
 no word of it says so.  This model reads a whole query and a whole blurb:
 every word of its vocabulary has a vector of ``DIM`` numbers, and a text's
 vector is the sum of its words' vectors weighted by TF-IDF, scaled to length
-1.  A query and a blurb are as similar as the cosine of their vectors.
+1.  A query's pairs of neighbouring words ("not sad", "got dumped") that
+enough example queries have are terms with vectors of their own, so that the
+model reads some of a query's word order.  A query and a blurb are as
+similar as the cosine of their vectors.
 
 The vectors are trained on ``data/examples.jsonl`` in the repository:
 invented songs, each with a curator-style blurb and the queries a listener
