@@ -296,12 +296,14 @@ def test_a_korean_particle_never_changes_the_learned_query():
     analyzer = Analyzer()
     both = {"이별을", "이별", "외로움을", "외로움", "느껴"}
     model = shipped()
-    pairs = [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑")]
+    pairs = [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑"), ("사랑이 아파", "사랑 아파")]
     for with_particle, bare in pairs:
-        for known in (both, model.vocabulary) if with_particle != "짝사랑을" else (model.vocabulary,):
-            a = query_terms(analyzer.tokens(with_particle), known, analyzer)
-            b = query_terms(analyzer.tokens(bare), known, analyzer)
-            assert a == b, (with_particle, a, b)
+        synthetic = (both,) if with_particle in ("이별을", "외로움을 느껴") else ()
+        for known in (*synthetic, model.vocabulary):
+            for read_pairs in (False, True):  # with its word pairs too
+                a = query_terms(analyzer.tokens(with_particle), known, analyzer, pairs=read_pairs)
+                b = query_terms(analyzer.tokens(bare), known, analyzer, pairs=read_pairs)
+                assert a == b, (with_particle, a, b)
         assert np.array_equal(model.embed_terms(a), model.embed_terms(b))
     assert query_terms(analyzer.tokens("이별을"), both, analyzer) == ["이별"]
     # without a vocabulary every term of the word is read

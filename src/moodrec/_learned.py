@@ -78,9 +78,9 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
     spellings written out, misspellings as corrected), stop words left out.
 
     With ``pairs``, each two neighbouring words of a clause (not both stop
-    words) are a term too, "pal nothing" or "got dump", so that the model
+    words) are a term too ("nothing more", "got dump"), so that the model
     reads some of a query's word order; with ``known``, only the pairs it
-    knows.
+    knows, each Korean word in them read as its stem as below.
 
     With the model's vocabulary (``known``) and the ``analyzer``, a Korean
     word read with its particle split off (이별을: 이별을 and 이별) stands for
@@ -94,7 +94,9 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
     >>> query_terms(a.tokens("이별을")), query_terms(a.tokens("이별을"), model.vocabulary, a)
     (['이별을', '이별'], ['이별'])
     """
+    tokens = list(tokens)
     out: list[str] = []
+    words: list[str] = []  # each token as one word, for its pairs
     for tok in tokens:
         terms = tok.terms
         if known is not None and analyzer is not None and tok.hangul and len(terms) > 1:
@@ -112,21 +114,25 @@ def query_terms(tokens: Iterable[Any], known: Container[str] | None = None,
             if best is not None:
                 terms = (best,)
         out.extend(terms)
+        words.append(terms[-1] if terms else tok.key)
     if pairs:
-        out.extend(p for p in word_pairs(tokens) if known is None or p in known)
+        out.extend(p for p in word_pairs(tokens, words) if known is None or p in known)
     return out
 
 
-def word_pairs(tokens: Iterable[Any]) -> list[str]:
-    """Neighbouring words of a clause as "first second" (stems; a stop word
-    as itself), leaving out pairs of two stop words.
+def word_pairs(tokens: Sequence[Any], words: Sequence[str] | None = None) -> list[str]:
+    """Neighbouring words of a clause as "first second", leaving out pairs
+    of two stop words.  A token's word is its stem (a stop word as itself),
+    or ``words`` (one per token) when given.
 
     >>> from moodrec._text import Analyzer
     >>> word_pairs(Analyzer().tokens("a pal and nothing more, not weepy"))
     ['a pal', 'pal and', 'and nothing', 'nothing more', 'not weepy']
     """
-    return [f"{a.terms[-1] if a.terms else a.key} {b.terms[-1] if b.terms else b.key}"
-            for a, b in pairwise(tokens) if a.clause == b.clause and not (a.stop and b.stop)]
+    if words is None:
+        words = [tok.terms[-1] if tok.terms else tok.key for tok in tokens]
+    return [f"{words[i]} {words[i + 1]}" for i, (a, b) in enumerate(pairwise(tokens))
+            if a.clause == b.clause and not (a.stop and b.stop)]
 
 
 def _drop_words(x: sp.csr_matrix, p: float, rng: np.random.Generator) -> sp.csr_matrix:
