@@ -296,8 +296,8 @@ def test_a_korean_particle_never_changes_the_learned_query():
     analyzer = Analyzer()
     both = {"이별을", "이별", "외로움을", "외로움", "느껴"}
     model = shipped()
-    pairs = [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑"), ("사랑이 아파", "사랑 아파")]
-    for with_particle, bare in pairs:
+    cases = [("이별을", "이별"), ("외로움을 느껴", "외로움 느껴"), ("짝사랑을", "짝사랑"), ("사랑이 아파", "사랑 아파")]
+    for with_particle, bare in cases:
         synthetic = (both,) if with_particle in ("이별을", "외로움을 느껴") else ()
         for known in (*synthetic, model.vocabulary):
             for read_pairs in (False, True):  # with its word pairs too
@@ -353,3 +353,23 @@ def test_pairs_of_neighbouring_words_give_the_model_word_order(monkeypatch):
     # read without its pairs, the model cannot tell the two apart
     a, b = (query_terms(analyzer.tokens(q), model.vocabulary, analyzer) for q in ("dog bites man", "man bites dog"))
     assert sorted(a) == sorted(b)
+
+
+def test_word_dropout_leaves_words_out_but_never_a_whole_query():
+    import scipy.sparse as sp
+
+    from moodrec._learned import _drop_words
+
+    rng = np.random.default_rng(0)
+    x = sp.random(400, 50, density=0.06, format="csr", random_state=1, dtype=np.float32)
+    x.data += 0.1  # no stored zeros
+    out = _drop_words(x, 0.5, np.random.default_rng(0))
+    rows_before, rows_after = np.diff(x.indptr) > 0, np.asarray((out != 0).sum(axis=1)).ravel() > 0
+    assert np.array_equal(rows_before, rows_after)  # every query keeps at least one word
+    dropped = 1 - (out != 0).sum() / x.nnz
+    assert 0.4 < dropped < 0.6  # about half left out at p = 0.5
+    left = out.data != 0
+    assert np.array_equal(out.indices, x.indices) and np.array_equal(out.data[left], x.data[left])  # kept as it was
+    assert _drop_words(x, 0.0, rng) is x
+    one_word = sp.csr_matrix(np.eye(5, dtype=np.float32))
+    assert (_drop_words(one_word, 0.99, rng) != 0).sum() == 5
