@@ -1,6 +1,6 @@
 """Train moodrec's learned query-to-blurb similarity on the example songs.
 
-    python scripts/train_learned.py            # rewrite src/moodrec/data/learned.npz (about a minute)
+    python scripts/train_learned.py            # rewrite src/moodrec/data/learned.npz (about 80 s)
     python scripts/train_learned.py --check    # exit 1 if the shipped model is stale
 
 The model (``moodrec._learned``) is trained on ``data/examples.jsonl``: our
@@ -8,11 +8,10 @@ own invented songs, each with a blurb and the queries a listener would type
 for it.  It depends on the examples, on moodrec's analyser (its stems and
 its word lists) and on how it is trained, so the shipped model records the
 examples' SHA-256, the analyser's version, its word lists' SHA-256 and the
-training's version; ``--check`` (run by the tests) says when
-a retrain is due.  Training is plain
-numpy with a fixed seed; floating-point sums may differ in the last bits
-between machines, so the check compares what the model was trained on, not
-its numbers.
+training's version; ``--check`` (run by the tests) says when a retrain is
+due.  Training is plain numpy with a fixed seed; floating-point sums may
+differ in the last bits between machines, so the check compares what the
+model was trained on, not its numbers.
 """
 
 from __future__ import annotations
