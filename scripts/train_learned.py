@@ -1,6 +1,6 @@
 """Train moodrec's learned query-to-blurb similarity on the example songs.
 
-    python scripts/train_learned.py            # rewrite src/moodrec/data/learned.npz (about 80 s)
+    python scripts/train_learned.py            # rewrite src/moodrec/data/learned.npz (about 70 s)
     python scripts/train_learned.py --check    # exit 1 if the shipped model is stale
 
 The model (``moodrec._learned``) is trained on ``data/examples.jsonl``: our
