@@ -142,12 +142,11 @@ def _drop_words(x: sp.csr_matrix, p: float, rng: np.random.Generator) -> sp.csr_
         return x
     x = x.copy()
     keep = rng.random(len(x.data)) >= p
-    kept = np.add.reduceat(np.append(keep, False).astype(np.int64), x.indptr[:-1]) if len(x.data) else None
-    if kept is not None:
-        sizes = np.diff(x.indptr)
-        for r in np.flatnonzero((kept == 0) & (sizes > 0)).tolist():
-            a, b = x.indptr[r], x.indptr[r + 1]
-            keep[a + int(np.argmax(x.data[a:b]))] = True
+    sizes = np.diff(x.indptr)
+    kept = np.bincount(np.repeat(np.arange(x.shape[0]), sizes)[keep], minlength=x.shape[0])
+    for r in np.flatnonzero((kept == 0) & (sizes > 0)).tolist():
+        a, b = x.indptr[r], x.indptr[r + 1]
+        keep[a + int(np.argmax(x.data[a:b]))] = True
     x.data = x.data * keep
     return x
 

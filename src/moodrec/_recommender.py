@@ -27,7 +27,7 @@ import numbers
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -1306,7 +1306,9 @@ class Recommender(BaseEstimator):
         """The reasons of each of ``rows``, their weights looked up together."""
         weights = self._weights_of(rows, plan.terms)
         factors = self._polarity_factor(plan.valence, rows).tolist()
-        out = [self._explain_row(plan, row, w, f) for row, w, f in zip(rows.tolist(), weights, factors)]
+        # how the query typed each of its words, for pairs said side by side (read once)
+        typed = self._typed_words(plan.query) if plan.pairs and self.proximity > 0 else {}
+        out = [self._explain_row(plan, row, w, f, typed) for row, w, f in zip(rows.tolist(), weights, factors)]
         if plan.learned is None:
             return out
         added = [r for r in rows.tolist() if plan.parts.get(r, (1.0, 0.0))[1] > 0]
@@ -1373,8 +1375,10 @@ class Recommender(BaseEstimator):
                             dtype=np.int64)
         return self._lazy("_columns_cache", build)
 
-    def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float) -> tuple[Reason, ...]:
-        """Why ``row`` fits ``plan``, given its weights for ``plan.terms`` and its polarity factor."""
+    def _explain_row(self, plan: QueryPlan, row: int, weights: np.ndarray, factor: float,
+                     typed: dict[str, str]) -> tuple[Reason, ...]:
+        """Why ``row`` fits ``plan``, given its weights for ``plan.terms``, its
+        polarity factor and how the query typed its words (``_typed_words``)."""
         if len(plan.terms) == 0 and plan.valence != 0:
             mood = "bright" if plan.valence > 0 else "sad"
             return (Reason("mood", f"its mood is {mood}, as the query asks", (), 1.0),)
@@ -1399,28 +1403,29 @@ class Recommender(BaseEstimator):
         if plan.pairs and self.proximity > 0:
             share = self._pair_share(plan, row)
             if share > 0:
-                said = self._said(plan.query)
-                together = ", ".join(f'"{said(x)} {said(y)}"' for x, y in plan.pairs)
+                said = [(typed.get(x) or self._say(x), typed.get(y) or self._say(y)) for x, y in plan.pairs]
+                together = ", ".join(f'"{x} {y}"' for x, y in said)
                 reasons.append(Reason("word", f"has the query's words side by side ({together})", (), 0.0))
         if factor < 0.9:
             mood = "bright" if plan.valence > 0 else "sad"
             reasons.append(Reason("mood", f"ranked lower: the song's mood is not as {mood} as the query", (), 0.0))
         return tuple(reasons)
 
-    def _said(self, query: str) -> Callable[[str], str]:
-        """How to say a term of ``query`` in an explanation: as the query
-        typed it ("missing", not the stem "miss"), else as curators write it."""
+    def _typed_words(self, query: str) -> dict[str, str]:
+        """Each term of ``query`` as the query typed it ("missing", not the
+        stem "miss"); a term the query did not type (a misspelling read as a
+        word) is said as curators write it (``_say``)."""
         typed: dict[str, str] = {}
         for tok in self.analyzer_.tokens(query[:MAX_QUERY_CHARS]):
             if tok.terms and not tok.stop:
                 typed.setdefault(tok.terms[-1], tok.surface)
-
-        def say(term: str) -> str:
-            return typed.get(term) or self.lexicon_.display.get(term) or self.associations_.display.get(term, term)
-        return say
+        return typed
 
     def _display(self, term: int) -> str:
-        t = self.terms_[term]
+        return self._say(self.terms_[term])
+
+    def _say(self, t: str) -> str:
+        """A term in words: as the lexicon or the associations write it."""
         return self.lexicon_.display.get(t) or self.associations_.display.get(t, t)
 
     def _matches(self, plan: QueryPlan, rows: np.ndarray, scores: np.ndarray) -> list[Match]:
