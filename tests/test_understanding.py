@@ -83,6 +83,15 @@ def test_negation_turns_the_direction(bundled: Recommender) -> None:
     assert _valence(bundled, bundled.recommend("sad", k=5)) < 0
 
 
+@pytest.mark.parametrize("query", ["not a ballad - something with energy", "not a ballad \u2014 something with energy",
+                                   "not a ballad (something with energy)"])
+def test_a_dash_or_bracket_ends_what_is_negated(bundled: Recommender, query: str) -> None:
+    plan = bundled.analyze(query)
+    assert "ballad" in plan.negated and "energy" not in plan.negated
+    # a hyphen inside a word is no break: "not mid-tempo" negates its words
+    assert {"mid", "tempo"} & set(bundled.analyze("not mid-tempo energy").negated)
+
+
 def test_korean_negation(bundled: Recommender) -> None:
     assert bundled.analyze("슬프지 않은 노래").valence >= 0 > bundled.analyze("슬픈 노래").valence
 

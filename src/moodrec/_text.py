@@ -38,7 +38,9 @@ _SCRIPT_RE = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]+|[^\uac00-\ud7a3\u3131-\u
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _VOWELS = frozenset("aeiouy")
-_CLAUSE_RE = re.compile(r"[.,;:!?\n]+")
+# clause breaks: punctuation, brackets and a dash between words ("not a
+# ballad - something with energy"), not the hyphen inside one (mid-tempo)
+_CLAUSE_RE = re.compile(r"[.,;:!?\n()\[\]]+|\s[-\u2013\u2014]+\s|[\u2013\u2014]+")
 _STRETCHED_RE = re.compile(r"([a-z])\1{2,}")
 _ASCII_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
