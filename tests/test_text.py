@@ -22,6 +22,20 @@ def test_particles_are_split_off(a: Analyzer, word: str) -> None:
     assert "이별" in a.terms(word)
 
 
+@pytest.mark.parametrize(("word", "stem"), [("사랑", "사랑"), ("사랑을", "사랑"), ("가을에", "가을"), ("위로가", "위로"),
+                                          ("첫사랑이", "첫사랑"), ("아이", "아이")])
+def test_a_word_that_ends_like_a_particle_stays_whole(a: Analyzer, word: str, stem: str) -> None:
+    assert a.terms(word)[-1] == stem
+    assert a.strip_particle(stem) == stem
+
+
+def test_language_data_without_whole_words_analyses_as_before(a: Analyzer) -> None:
+    # a model saved before the list existed carries language data without it
+    old = Analyzer(language={k: v for k, v in a.language.items() if k != "whole_words_ko"})
+    assert old.terms("사랑") == ["사랑", "사"] and a.terms("사랑") == ["사랑"]
+    assert old.terms("이별을") == a.terms("이별을") == ["이별을", "이별"]
+
+
 def test_particle_glued_to_latin_word_is_dropped(a: Analyzer) -> None:
     assert a.terms("BTS의") == ["bts"]
 

@@ -21,7 +21,7 @@ def test_paraphrase_reaches_a_blurb_without_shared_words() -> None:
     rec = Recommender().fit(songs)
     recs = rec.recommend("she left me", k=2)
     assert recs and recs[0].title == "Platform"
-    engine_words = Recommender(expand=False, learned_weight=0.0).fit(songs)
+    engine_words = Recommender(expand=False, learned_weight=0.0, association_weight=0.0).fit(songs)
     assert engine_words.recommend("she left me", k=2).song_ids != recs.song_ids
 
 

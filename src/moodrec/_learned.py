@@ -41,7 +41,7 @@ __all__ = ["LearnedModel", "blurb_counts", "query_terms", "train", "word_pairs"]
 #: numbers per word vector
 DIM = 128
 #: cosines are multiplied by this in training's softmax (its temperature)
-SCALE = 10.0
+SCALE = 7.0
 #: passes over the example queries
 EPOCHS = 10
 #: a word must appear in this many example texts (queries and blurbs) to get a vector
@@ -54,8 +54,9 @@ WORD_DROPOUT = 0.15
 #: (``scripts/train_learned.py --check``).  2: a Korean word's particle
 #: is split off in training as it is in a query (``query_terms``); 3: the
 #: step size falls to 0 over training; 4: pairs of neighbouring words, and
-#: words left out of queries at random while training.
-TRAINING_VERSION = 4
+#: words left out of queries at random while training; 5: a softer softmax
+#: (``SCALE`` 7, not 10).
+TRAINING_VERSION = 5
 
 
 def blurb_counts(blurbs: Sequence[str], analyzer: Analyzer) -> tuple[sp.csr_matrix, list[str]]:

@@ -171,6 +171,10 @@ class Analyzer:
         # Longest particle first, so 에서 wins over 에.
         self._particles = tuple(sorted(lang["particles_ko"], key=len, reverse=True))
         self._particle_set = frozenset(self._particles)
+        # Words whose last syllable only looks like a particle (사랑, 아이,
+        # 위로): never split.  Read from the resource, so a model saved
+        # before the list existed keeps analysing as it was fitted.
+        self._whole_ko = frozenset(lang.get("whole_words_ko", ()))
         self._informal = {k: tuple(v.split()) for k, v in lang["informal_en"].items()}
         self._unstemmed = frozenset(lang["unstemmed_en"])
         # Spoken spellings as rules, not a list: a dropped g (thinkin, waitin)
@@ -347,9 +351,15 @@ class Analyzer:
     def strip_particle(self, word: str) -> str:
         """Split a trailing Korean particle off ``word`` (이별을 -> 이별).
 
-        Words of one syllable are left whole: 비, 밤 and 술 are nouns.
+        Words of one syllable are left whole: 비, 밤 and 술 are nouns; so are
+        the words of ``whole_words_ko`` in ``language.json``, whose last
+        syllable only looks like a particle (사랑 is love, not 사 with 랑).
+
+        >>> a = Analyzer()
+        >>> a.strip_particle("이별을"), a.strip_particle("사랑을"), a.strip_particle("사랑")
+        ('이별', '사랑', '사랑')
         """
-        if len(word) < 2:
+        if len(word) < 2 or word in self._whole_ko:
             return word
         for p in self._particles:
             if word.endswith(p) and len(word) - len(p) >= 1:
