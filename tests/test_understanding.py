@@ -92,6 +92,33 @@ def test_a_dash_or_bracket_ends_what_is_negated(bundled: Recommender, query: str
     assert {"mid", "tempo"} & set(bundled.analyze("not mid-tempo energy").negated)
 
 
+@pytest.mark.parametrize(("query", "denied", "affirmed"), [
+    ("cant sleep thinking about you", {"sleep"}, {"thinking"}),  # can't reaches one word
+    ("I can't stop crying", set(), {"crying"}),  # not stopping affirms what follows
+    ("trying not to cry on the bus", set(), {"cry"}),  # an attempt: the feeling is there
+    ("not sad songs", {"sad"}, set()),
+])
+def test_how_far_a_negation_reaches(bundled: Recommender, query: str, denied: set[str], affirmed: set[str]) -> None:
+    negated = set(bundled.analyze(query).negated)
+    assert denied <= negated and not (affirmed & negated), negated
+
+
+def test_trying_not_to_cry_is_sad(bundled: Recommender) -> None:
+    assert bundled.analyze("trying not to cry").valence < 0
+    assert bundled.analyze("I can't stop crying").valence < 0
+
+
+def test_negation_scope_rules_come_from_the_language_data(bundled: Recommender) -> None:
+    # a model saved before the rules carries language data without them, and reads as before
+    from moodrec._text import Analyzer
+    lang = {k: v for k, v in bundled.analyzer_.language.items()
+            if k not in ("negators_one_word_en", "negation_undone_en", "negation_attempts_en")}
+    old = Recommender().fit(bundled.catalog_.head(20))
+    old.analyzer_ = Analyzer(language=lang)
+    assert "cry" in old.analyze("trying not to cry").negated
+    assert "thinking" in old.analyze("cant sleep thinking about you").negated
+
+
 def test_korean_negation(bundled: Recommender) -> None:
     assert bundled.analyze("슬프지 않은 노래").valence >= 0 > bundled.analyze("슬픈 노래").valence
 

@@ -960,6 +960,11 @@ class Recommender(BaseEstimator):
                         neg[j] = True
                 continue
             if tok.surface in a.negators_en:
+                # "trying (hard) not to cry": the feeling is there, not denied
+                if any(tokens[j].surface in a.negation_attempts_en and tokens[j].clause == tok.clause
+                       for j in range(max(0, i - 3), i)):
+                    continue
+                reach = 1 if tok.surface in a.negators_one_word_en else 2
                 content = 0
                 for j in range(i + 1, len(tokens)):
                     nxt = tokens[j]
@@ -968,7 +973,8 @@ class Recommender(BaseEstimator):
                     neg[j] = True
                     if not nxt.stop:
                         content += 1
-                        if content >= 2:
+                        # "can't stop crying": what follows is affirmed
+                        if content >= reach or nxt.surface in a.negation_undone_en:
                             break
         return neg
 

@@ -166,6 +166,14 @@ class Analyzer:
         self._stop_ko = frozenset(lang["stopwords_ko"])
         self.negators_en = frozenset(lang["negators_en"])
         self.negation_breaks_en = frozenset(lang["negation_breaks_en"])
+        # How far a negation reaches (read from the resource, so a model saved
+        # before these rules keeps reading queries as it was fitted): negators
+        # that reach one word ("can't sleep, thinking of you"), words after
+        # which the rest is affirmed ("can't stop crying") and attempts that
+        # say the feeling is there ("trying not to cry").
+        self.negators_one_word_en = frozenset(lang.get("negators_one_word_en", ()))
+        self.negation_undone_en = frozenset(lang.get("negation_undone_en", ()))
+        self.negation_attempts_en = frozenset(lang.get("negation_attempts_en", ()))
         self.negators_ko_before = frozenset(lang["negators_ko_before"])
         self.negators_ko_after = tuple(lang["negators_ko_after"])
         # Longest particle first, so 에서 wins over 에.
