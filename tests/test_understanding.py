@@ -96,6 +96,8 @@ def test_a_dash_or_bracket_ends_what_is_negated(bundled: Recommender, query: str
     ("cant sleep thinking about you", {"sleep"}, {"thinking"}),  # can't reaches one word
     ("I can't stop crying", set(), {"crying"}),  # not stopping affirms what follows
     ("trying not to cry on the bus", set(), {"cry"}),  # an attempt: the feeling is there
+    ("tried so hard to not cry", set(), {"cry"}),
+    ("I tried everything and nothing helps", {"helps"}, set()),  # no attempt at not doing
     ("not sad songs", {"sad"}, set()),
 ])
 def test_how_far_a_negation_reaches(bundled: Recommender, query: str, denied: set[str], affirmed: set[str]) -> None:

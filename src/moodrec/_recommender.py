@@ -960,9 +960,9 @@ class Recommender(BaseEstimator):
                         neg[j] = True
                 continue
             if tok.surface in a.negators_en:
-                # "trying (hard) not to cry": the feeling is there, not denied
-                if any(tokens[j].surface in a.negation_attempts_en and tokens[j].clause == tok.clause
-                       for j in range(max(0, i - 3), i)):
+                # "trying (hard) not to cry", "tried to not cry": the feeling is
+                # there, not denied
+                if self._attempted(tokens, i):
                     continue
                 reach = 1 if tok.surface in a.negators_one_word_en else 2
                 content = 0
@@ -977,6 +977,25 @@ class Recommender(BaseEstimator):
                         if content >= reach or nxt.surface in a.negation_undone_en:
                             break
         return neg
+
+    def _attempted(self, tokens: Sequence[Token], i: int) -> bool:
+        """Whether the negator at ``i`` is part of an attempt ("trying not to",
+        "tried so hard to not"): next to "to", within four words after an
+        attempt word of its clause, with no break word between."""
+        a = self.analyzer_
+        if not a.negation_attempts_en:
+            return False
+        before = tokens[i - 1].surface if i > 0 else ""
+        after = tokens[i + 1].surface if i + 1 < len(tokens) else ""
+        if "to" not in (before, after):
+            return False
+        for j in range(i - 1, max(-1, i - 5), -1):
+            t = tokens[j]
+            if t.clause != tokens[i].clause or t.surface in a.negation_breaks_en:
+                return False
+            if t.surface in a.negation_attempts_en:
+                return True
+        return False
 
     def _query_valence(self, tokens: Sequence[Token], negated: Sequence[bool], live: list, dead: list) -> float:
         """The direction a query asks for, -1 (sad) .. +1 (bright).
