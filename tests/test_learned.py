@@ -232,6 +232,16 @@ def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query, wor
     assert [m.score for m in got] == pytest.approx(final[order[:5]].tolist(), abs=1e-6)
 
 
+def test_the_window_follows_the_query_words_not_the_weight():
+    """The re-ranking window is 5 per word past four, whatever learned_weight
+    is, including one set after the query was analysed."""
+    rec = moodrec.Recommender().fit(moodrec.load_songs())
+    plan = rec.analyze("after the funeral I sat in my grandmother's empty kitchen and could not stop thinking about her hands")
+    assert plan.words == 9 and rec._window(plan) == 45
+    rec.set_params(learned_weight=0.5)
+    assert rec._window(plan) == 45 and rec._window(rec.analyze(plan.query)) == 45
+
+
 def test_very_large_catalogs_reorder_only_the_engines_best(toy_model, monkeypatch):
     monkeypatch.setattr(engine, "shipped_learned", lambda: toy_model)
     monkeypatch.setattr(engine, "_DENSE_LIMIT", 1)

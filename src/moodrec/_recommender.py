@@ -170,6 +170,9 @@ class QueryPlan:
     learned: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: the learned similarity's weight for this query (see ``_LEARNED_REF_WORDS``)
     learned_weight: float = 0.0
+    #: the query's distinct words, stop words aside (a Korean word and its
+    #: stem are one word): they set the learned weight and the re-ranking window
+    words: int = 0
     #: by row: (engine part, learned part) of the final score, for explanations
     parts: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -662,7 +665,9 @@ class Recommender(BaseEstimator):
                 source[t] = (source[t][0], said)
 
         valence = self._query_valence(tokens, negated, live, dead)
-        learned, learned_w = self._learned_query(tokens)
+        # words, not terms: a Korean word and its stem are one word
+        n_words = len({tuple(tok.terms) for tok in tokens if tok.terms})
+        learned, learned_w = self._learned_query(tokens, n_words)
         content = [
             tok.terms[-1] for i, tok in enumerate(tokens)
             if tok.terms and not tok.stop and not negated[i] and not self._is_negator(tok)
@@ -708,21 +713,20 @@ class Recommender(BaseEstimator):
             scoring=scoring,
             learned=learned,
             learned_weight=learned_w,
+            words=n_words,
         )
 
-    def _learned_query(self, tokens: Sequence[Token]) -> tuple[np.ndarray | None, float]:
+    def _learned_query(self, tokens: Sequence[Token], words: int) -> tuple[np.ndarray | None, float]:
         """The query's unit vector in the learned model (None when it is not
         in use or knows no word of the query) and its weight for this query:
-        ``learned_weight`` times its distinct words (stop words aside) over
-        ``_LEARNED_REF_WORDS``."""
+        ``learned_weight`` times its distinct ``words`` (stop words aside)
+        over ``_LEARNED_REF_WORDS``."""
         if self.learned_ is None or self.song_vectors_ is None or not self.learned_weight > 0:
             return None, 0.0
         model = self.learned_
         q = model.embed_terms(query_terms(tokens, model.vocabulary, self.analyzer_, pairs=model.reads_pairs))
         if q is None:
             return None, 0.0
-        # words, not terms: a Korean word and its stem are one word
-        words = len({tuple(tok.terms) for tok in tokens if tok.terms})
         return q, float(self.learned_weight) * words / _LEARNED_REF_WORDS
 
     def _dense_vectors(self) -> np.ndarray:
@@ -785,7 +789,7 @@ class Recommender(BaseEstimator):
         four, at most 100; 10 above ``_WIDE_LIMIT`` songs.  Never depends on k."""
         if self.n_songs_ > _WIDE_LIMIT:
             return _RERANK_DEPTH_LARGE
-        grown = _RERANK_DEPTH * plan.learned_weight / self.learned_weight if self.learned_weight > 0 else 0.0
+        grown = _RERANK_DEPTH * plan.words / _LEARNED_REF_WORDS
         return int(min(max(_RERANK_DEPTH, round(grown)), _RERANK_DEPTH_MAX))
 
     @staticmethod
