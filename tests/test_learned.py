@@ -365,6 +365,26 @@ def test_pairs_of_neighbouring_words_give_the_model_word_order(monkeypatch):
     assert sorted(a) == sorted(b)
 
 
+def test_a_model_trained_before_pairs_reads_queries_without_them():
+    # a saved model keeps its learned model; one trained before pairs has no
+    # "min_pair_texts" in its info and must read a query's words alone
+    from moodrec._learned import LearnedModel, query_terms
+
+    model = shipped()
+    old = LearnedModel(model.terms, model.idf, model.vectors, model.display,
+                       {k: v for k, v in model.info.items() if k != "min_pair_texts"})
+    rec = moodrec.Recommender().fit(moodrec.load_songs().head(30))
+    query = "not sad, just got dumped"
+    tokens = rec.analyzer_.tokens(query)
+    with_pairs = query_terms(tokens, model.vocabulary, rec.analyzer_, pairs=True)
+    words_only = query_terms(tokens, model.vocabulary, rec.analyzer_)
+    assert len(with_pairs) > len(words_only)  # the shipped model knows some of its pairs
+    rec.learned_ = old
+    assert np.allclose(rec.analyze(query).learned, old.embed_terms(words_only))
+    rec.learned_ = model
+    assert np.allclose(rec.analyze(query).learned, model.embed_terms(with_pairs))
+
+
 def test_word_dropout_leaves_words_out_but_never_a_whole_query():
     import scipy.sparse as sp
 

@@ -189,7 +189,15 @@ class LearnedModel:
     @property
     def reads_pairs(self) -> bool:
         """Whether queries are read with pairs of neighbouring words
-        (``query_terms(pairs=True)``): models trained before pairs were not."""
+        (``query_terms(pairs=True)``): models trained before pairs were not.
+
+        >>> model = shipped()
+        >>> model.reads_pairs
+        True
+        >>> info = {k: v for k, v in model.info.items() if k != "min_pair_texts"}
+        >>> LearnedModel(model.terms, model.idf, model.vectors, info=info).reads_pairs
+        False
+        """
         return bool(self.info.get("min_pair_texts"))
 
     @property
