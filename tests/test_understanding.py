@@ -277,6 +277,29 @@ def test_tone_words_carry_their_direction_alone(bundled: Recommender) -> None:
     assert bundled.analyze("not weepy").valence > 0
 
 
+def test_a_feeling_votes_once_however_many_of_its_cues_match(bundled: Recommender) -> None:
+    # "she left me" matches three breakup cues (she left me, she left, left me), "breakup" several
+    # spellings of one: each is one breakup, and weighs as one against a tone word
+    lex = bundled.lexicon_
+    matches = lex.match(bundled.analyzer_.tokens("she left me"))
+    assert len(matches) > 1 and len({m.feeling for m in matches}) == 1
+    breakup = lex.feelings[matches[0].feeling].valence
+    for q in ("she left me", "breakup"):
+        assert bundled.analyze(q).valence == pytest.approx(breakup)
+    assert bundled.analyze("she left me, fun songs").valence == pytest.approx(bundled.analyze("breakup, fun songs").valence)
+
+
+def test_a_tone_phrase_counts_only_whole(bundled: Recommender) -> None:
+    # "feel-good" is the words feel + good: "feel" alone asks for no bright song
+    assert bundled.analyze("a feel-good song").valence > 0.5
+    assert bundled.analyze("songs that make me feel good").valence > 0.5
+    assert bundled.analyze("I feel like a total loser").valence < 0
+    assert bundled.analyze("i feel so awkward").valence <= 0
+    assert bundled.analyze("light-hearted").valence > 0.5
+    assert bundled.analyze("city lights").valence <= 0
+    assert bundled.analyze("눈물 나는 노래").valence < -0.5
+
+
 @pytest.mark.parametrize("query", ["drinking alone", "lonley nite", "sadd jpop", "a fun song about getting dumped"])
 def test_explain_gives_every_song_its_place_in_the_full_ranking(bundled: Recommender, query: str) -> None:
     full = bundled.recommend(query, bundled.n_songs_)

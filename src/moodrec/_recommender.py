@@ -1014,21 +1014,29 @@ class Recommender(BaseEstimator):
         votes: list[float] = []
         weights: list[float] = []
         covered = np.zeros(len(tokens), bool)
-        for m in live:
-            votes.append(lex.feelings[m.feeling].valence)
-            weights.append(1.0)
-            covered[m.start : m.end] = True
-        for m in dead:
-            votes.append(-0.5 * lex.feelings[m.feeling].valence)
-            weights.append(1.0)
-            covered[m.start : m.end] = True
-        for i, tok in enumerate(tokens):
-            v = tone.get(_match_key(self.analyzer_, tok))
-            if v is not None:
-                votes.append(-0.5 * v if negated[i] else v)
-                weights.append(_TONE_WEIGHT)
+        # one vote per feeling, however many of its cues the words match
+        # ("she left me", "left me" and "she left" are one breakup)
+        for found, sign in ((live, 1.0), (dead, -0.5)):
+            for fi in dict.fromkeys(m.feeling for m in found):
+                votes.append(sign * lex.feelings[fi].valence)
+                weights.append(1.0)
+            for m in found:
+                covered[m.start : m.end] = True
+        keys = [_match_key(self.analyzer_, tok) for tok in tokens]
+        longest = max(map(len, tone), default=0)
+        toned = np.zeros(len(tokens), bool)
+        for i in range(len(tokens)):
+            if toned[i]:
                 continue
-            if covered[i] or tok.stop:
+            for n in range(min(longest, len(tokens) - i), 0, -1):
+                v = tone.get(tuple(keys[i : i + n]))
+                if v is not None:
+                    votes.append(-0.5 * v if negated[i] else v)
+                    weights.append(_TONE_WEIGHT)
+                    toned[i : i + n] = True
+                    break
+        for i, tok in enumerate(tokens):
+            if toned[i] or covered[i] or tok.stop:
                 continue
             for t in tok.terms:
                 v = lex.valence.get(t)

@@ -191,11 +191,6 @@ class Analyzer:
         rules = lang.get("informal_rules_en", {})
         self._g_dropping = bool(rules.get("g_dropping", False))
         self._elongation = bool(rules.get("elongation", False))
-        #: tone words (by key or Korean stem) -> the direction they ask for
-        self.tone: dict[str, float] = {}
-        for w, v in lang.get("tone_words", {}).items():
-            for part in _WORD_RE.findall(normalize(w))[:1]:
-                self.tone[self.match_key(part)] = float(v)
         self._respellings = tuple((str(a), str(b)) for a, b in lang.get("respellings_en", []))
         # Multi-word synonyms written as one word ("by myself" -> alone,
         # "j-pop" -> jpop), so a blurb and a query that phrase a feeling
@@ -231,6 +226,14 @@ class Analyzer:
         self.common_words = frozenset(common_words if common_words is not None else load_words("common_words_en.txt"))
         self._raw_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
+        #: tone words and phrases as word-key tuples (by key or Korean stem) ->
+        #: the direction they ask for; a phrase is matched whole ("feel-good"
+        #: is feel + good: "feel" alone asks for nothing)
+        self.tone: dict[tuple[str, ...], float] = {}
+        for w, v in lang.get("tone_words", {}).items():
+            keys = tuple(self.match_key(part) for part in self.merge_phrases(_WORD_RE.findall(normalize(w))))
+            if keys:
+                self.tone[keys] = float(v)
         #: genre variants as word-key tuples -> the genre's term ("j pop" -> jpop)
         self.genres: dict[tuple[str, ...], str] = {}
         for genre, forms in lang.get("genres", {}).items():
