@@ -29,7 +29,7 @@ QUERY_GRID = {
     "polarity": [0.8],
     "proximity": [0.2, 0.4, 0.6],
     "association_weight": [0.35, 0.75, 1.0],
-    "learned_weight": [0.5, 0.75, 1.0, 1.25],
+    "learned_weight": [1.0, 1.5, 2.0],
 }
 
 

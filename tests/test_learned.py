@@ -102,7 +102,7 @@ def test_blend_follows_the_documented_formula(toy_rec):
         row = toy_rec.song_ids_.index(m.song_id)
         e = dict(zip(engine_only[0].tolist(), engine_only[1].tolist())).get(row, 0.0) / best
         s = float(np.asarray(toy_rec.song_vectors_[row], np.float32) @ plan.learned)
-        w = 2 / 4  # two words ("by" and "the" are stop words), learned_weight 1 for four
+        w = toy_rec.learned_weight * 2 / 4  # two words ("by" and "the" are stop words), learned_weight for four
         assert m.score == pytest.approx((e + w * (s - engine._LEARNED_FLOOR)) / (1 + w), abs=1e-6)
 
 
@@ -224,7 +224,7 @@ def test_blend_on_the_bundled_catalog_agrees_with_the_documented_rule(query, wor
     if len(found) < window:
         cand |= s > engine._LEARNED_FLOOR
     w = rec.analyze(query).learned_weight
-    assert w == pytest.approx(words / 4)  # its words, stop words aside
+    assert w == pytest.approx(rec.learned_weight * words / 4)  # its words, stop words aside
     final = np.where(cand, (e / best + w * (s - engine._LEARNED_FLOOR)) / (1.0 + w), -np.inf)
     order = [i for i in np.lexsort((np.arange(n), -np.round(final, 9))) if final[i] > 0]
     got = rec.recommend(query, k=5)

@@ -209,7 +209,7 @@ class Recommender(BaseEstimator):
         Mass of the words the query's words are associated with (learned
         from example songs: "pal" goes with "friend") relative to the query's
         own words; 0 turns associations off.
-    learned_weight : float, default 1.0
+    learned_weight : float, default 1.5
         Weight of the learned similarity between the whole query and each
         blurb (``moodrec._learned``, trained on example songs we wrote)
         against the engine's score, which counts 1, for a query of four
@@ -243,7 +243,7 @@ class Recommender(BaseEstimator):
         tag_weight: float = 1.5,
         feeling_weight: float = 6.0,
         association_weight: float = 1.0,
-        learned_weight: float = 1.0,
+        learned_weight: float = 1.5,
     ) -> None:
         self.expand = expand
         self.expansion_weight = expansion_weight
