@@ -1004,10 +1004,12 @@ class Recommender(BaseEstimator):
     def _query_valence(self, tokens: Sequence[Token], negated: Sequence[bool], live: list, dead: list) -> float:
         """The direction a query asks for, -1 (sad) .. +1 (bright).
 
-        A weighted mean of votes: each feeling found (half, reversed, when
-        negated), each emotional word outside a feeling's cue, and, weighing
-        ``_TONE_WEIGHT`` times more, each tone word ("fun", "upbeat", "not
-        weepy"): how a song should sound outranks the situation it is about.
+        A weighted mean of votes: each feeling found, once however many of
+        its cues match (half, reversed, when negated), each emotional word
+        outside a feeling's cue, and, weighing ``_TONE_WEIGHT`` times more,
+        each tone word or whole tone phrase ("fun", "upbeat", "feel-good",
+        "not weepy"): how a song should sound outranks the situation it is
+        about.
         """
         lex = self.lexicon_
         tone = self.analyzer_.tone
