@@ -27,7 +27,7 @@ import numbers
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -563,6 +563,8 @@ class Recommender(BaseEstimator):
         if self.spelling:
             tokens = self._correct(tokens, corrections)
         negated = self._negation(tokens)
+        # each token's key in the genre and tone tables
+        keys = [_match_key(a, tok) for tok in tokens]
         matches = lex.match(tokens) if self.expand else []
         live = [m for m in matches if not negated[m.start]]
         dead = [m for m in matches if negated[m.start]]
@@ -608,7 +610,7 @@ class Recommender(BaseEstimator):
 
         associated = self._associated(tokens, negated, in_cue, ctx, corrections, translations)
 
-        genres, genres_out = self._genres(tokens, negated)
+        genres, genres_out = self._genres(keys, negated)
         for g in genres:
             # a genre said in any form (트로트, j pop) is also asked for by its own term
             if g in self.vocabulary_ and literal.get(g, 0.0) < 1.0:
@@ -664,7 +666,7 @@ class Recommender(BaseEstimator):
             if source[t][1][0] == "association":
                 source[t] = (source[t][0], said)
 
-        valence = self._query_valence(tokens, negated, live, dead)
+        valence = self._query_valence(tokens, keys, negated, live, dead)
         # words, not terms: a Korean word and its stem are one word
         n_words = len({tuple(tok.terms) for tok in tokens if tok.terms})
         learned, learned_w = self._learned_query(tokens, n_words)
@@ -915,19 +917,18 @@ class Recommender(BaseEstimator):
             out.append(Token(tok.surface, fix, (fix,), False, False, tok.clause))
         return out
 
-    def _genres(self, tokens: Sequence[Token], negated: Sequence[bool]) -> tuple[list[str], list[str]]:
-        """Genres the query names that are themes of the catalog, asked for and ruled out."""
+    def _genres(self, keys: Sequence[str], negated: Sequence[bool]) -> tuple[list[str], list[str]]:
+        """Genres the query names that are themes of the catalog, asked for and
+        ruled out; ``keys``: each token's ``_match_key``."""
         table = self.analyzer_.genres
         if not table or "themes" not in self._store.names:
             return [], []
-        keys = [_match_key(self.analyzer_, t) for t in tokens]
         asked: list[str] = []
         out: list[str] = []
         longest = max(len(k) for k in table)
         for i in range(len(keys)):
-            for n in range(min(longest, len(keys) - i), 0, -1):
-                genre = table.get(tuple(keys[i : i + n]))
-                if genre is not None and genre in self._theme_masks():
+            for _n, genre in _entries_at(table, keys, i, longest):
+                if genre in self._theme_masks():
                     (out if negated[i] else asked).append(genre)
                     break
         return list(dict.fromkeys(asked)), list(dict.fromkeys(g for g in out if g not in asked))
@@ -1001,7 +1002,8 @@ class Recommender(BaseEstimator):
                 return True
         return False
 
-    def _query_valence(self, tokens: Sequence[Token], negated: Sequence[bool], live: list, dead: list) -> float:
+    def _query_valence(self, tokens: Sequence[Token], keys: Sequence[str], negated: Sequence[bool],
+                       live: list, dead: list) -> float:
         """The direction a query asks for, -1 (sad) .. +1 (bright).
 
         A weighted mean of votes: each feeling found, once however many of
@@ -1009,7 +1011,7 @@ class Recommender(BaseEstimator):
         outside a feeling's cue, and, weighing ``_TONE_WEIGHT`` times more,
         each tone word or whole tone phrase ("fun", "upbeat", "feel-good",
         "not weepy"): how a song should sound outranks the situation it is
-        about.
+        about.  ``keys``: each token's ``_match_key``.
         """
         lex = self.lexicon_
         tone = self.analyzer_.tone
@@ -1024,19 +1026,16 @@ class Recommender(BaseEstimator):
                 weights.append(1.0)
             for m in found:
                 covered[m.start : m.end] = True
-        keys = [_match_key(self.analyzer_, tok) for tok in tokens]
         longest = max(map(len, tone), default=0)
         toned = np.zeros(len(tokens), bool)
         for i in range(len(tokens)):
             if toned[i]:
                 continue
-            for n in range(min(longest, len(tokens) - i), 0, -1):
-                v = tone.get(tuple(keys[i : i + n]))
-                if v is not None:
-                    votes.append(-0.5 * v if negated[i] else v)
-                    weights.append(_TONE_WEIGHT)
-                    toned[i : i + n] = True
-                    break
+            for n, v in _entries_at(tone, keys, i, longest):
+                votes.append(-0.5 * v if negated[i] else v)
+                weights.append(_TONE_WEIGHT)
+                toned[i : i + n] = True
+                break
         for i, tok in enumerate(tokens):
             if toned[i] or covered[i] or tok.stop:
                 continue
@@ -1836,6 +1835,21 @@ def _expansion_matrix(lexicon: Lexicon, vocab: dict[str, int], idf: np.ndarray) 
 
 
 _CHUNK = 100_000
+
+
+def _entries_at(table: Mapping[tuple[str, ...], Any], keys: Sequence[str], i: int,
+                longest: int) -> Iterator[tuple[int, Any]]:
+    """The entries of a table keyed by word-key tuples (genres, tone words)
+    that the query's ``keys`` have starting at ``i``, longest first: (length,
+    value); ``longest`` is the table's longest key.
+
+    >>> list(_entries_at({("j", "pop"): "jpop", ("pop",): "pop"}, ["j", "pop"], 0, 2))
+    [(2, 'jpop')]
+    """
+    for n in range(min(longest, len(keys) - i), 0, -1):
+        value = table.get(tuple(keys[i : i + n]))
+        if value is not None:
+            yield n, value
 
 
 def _match_key(analyzer: Analyzer, tok: Token) -> str:
